@@ -1,0 +1,72 @@
+"""One exception root whose messages a user can act on.
+
+Every error names the file and the place in it (line, JSON path or XML path),
+what was expected, and maps to one documented exit code, so the CLI never has
+to guess and never shows a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_PASS = 0
+EXIT_VIOLATIONS = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a file: where it is and what was expected there."""
+
+    path: str
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.location}" if self.location else self.path
+        return f"{where}: {self.message}"
+
+
+class CheckerError(Exception):
+    """Root of every error the gate reports to a user."""
+
+    exit_code = EXIT_USAGE
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems: list[Problem] = list(problems or [])
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [self.message, *(f"  {p}" for p in self.problems)]
+        return "\n".join(lines)
+
+
+class UsageError(CheckerError):
+    """The command line asked for something that cannot be done (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class PolicyError(CheckerError):
+    """The policy, the ADR folder or the VEX register is broken (exit 2).
+
+    Validation collects every problem before raising, so a user fixes a broken
+    policy in one pass instead of one error per run.
+    """
+
+    exit_code = EXIT_USAGE
+
+
+class InputError(CheckerError):
+    """An input (SBOM, lockfile, artifact) could not be read or parsed (exit 3)."""
+
+    exit_code = EXIT_INPUT
+
+    def __init__(self, path: str, location: str, message: str) -> None:
+        problem = Problem(path, location, message)
+        super().__init__(str(problem), [])
+        self.problem = problem

@@ -1,0 +1,390 @@
+"""The gate: components in, findings out. The library API the CLI and tests call.
+
+Rules (stable ids, used in reports and in the VEX register):
+
+``rejected-component``
+    the decision table rejects this component, whatever its license says.
+``bundled-byo``
+    the table approves the component only as bring-your-own, yet the
+    scanned artifact ships it.
+``unapproved-stack-component``
+    a PostgreSQL-stack component (driver, image, operator, chart) that the
+    table does not decide: unknown is not approved.
+``denied-license``
+    the license expression cannot be satisfied under the license policy.
+``unknown-license``
+    no license evidence, or evidence that does not parse, or a license id the
+    policy does not know; error or warning by component kind.
+``ambiguous-license``
+    the verdict rests on an ambiguous name (``BSD``) mapped by the table.
+``license-mismatch``
+    the decision table says one license and the evidence says another.
+``input-warning``
+    something odd about an input that was read anyway.
+``unreadable-input``
+    an input could not be read or parsed (exit 3); the rest are still checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from checker.errors import InputError
+from checker.inputs import DEFAULT_MAX_BYTES
+from checker.licenses import Evaluation, Normalized, Outcome, consistent
+from checker.model import (
+    Component,
+    ComponentRef,
+    Finding,
+    Kind,
+    LicenseEvidence,
+    Origin,
+    ReadResult,
+    Severity,
+)
+from checker.policy import Decision, Policy
+
+
+@dataclass(slots=True)
+class LicenseTrace:
+    """One license statement through normalization and evaluation."""
+
+    evidence: LicenseEvidence
+    normalized: Normalized
+    evaluation: Evaluation | None
+
+
+@dataclass(slots=True)
+class ComponentTrace:
+    """Everything the gate decided about one component, for ``explain``."""
+
+    component: Component
+    decision: Decision | None
+    matched_by: str | None
+    stack_pattern: str | None
+    licenses: list[LicenseTrace]
+    license_source: str
+    findings: list[Finding]
+
+
+@dataclass(slots=True)
+class RunResult:
+    """The outcome of one gate run over several inputs."""
+
+    inputs: list[ReadResult] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    input_errors: list[InputError] = field(default_factory=list)
+
+    @property
+    def components(self) -> int:
+        return sum(len(r.components) for r in self.inputs)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR and not f.accepted_by)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+
+    @property
+    def verdict(self) -> str:
+        return "fail" if self.errors else "pass"
+
+
+class _Add(Protocol):
+    def __call__(
+        self,
+        rule: str,
+        severity: Severity,
+        message: str,
+        *,
+        source: Origin | None = None,
+        license_text: str | None = None,
+    ) -> None: ...
+
+
+def _ref(component: Component) -> ComponentRef:
+    name = f"{component.group}/{component.name}" if component.group else component.name
+    if component.image is not None and component.kind is Kind.IMAGE:
+        name = component.image.name
+        version = component.image.tag or component.image.digest or component.version
+        return ComponentRef(name, version, component.purl)
+    return ComponentRef(name, component.version, component.purl)
+
+
+class Evaluator:
+    """Applies one policy to components; caches what repeats across an SBOM."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self._identity_cache: dict[
+            tuple[str | None, str, str | None, str, str | None],
+            tuple[tuple[Decision, str] | None, str | None],
+        ] = {}
+
+    def _identity(self, component: Component) -> tuple[tuple[Decision, str] | None, str | None]:
+        image = str(component.image) if component.image is not None else None
+        key = (component.purl, component.name, component.version, component.kind.value, image)
+        cached = self._identity_cache.get(key)
+        if cached is None:
+            decided = self.policy.decide(component)
+            stack = None if decided else self.policy.is_stack(component)
+            cached = (decided, stack)
+            if len(self._identity_cache) < 200_000:
+                self._identity_cache[key] = cached
+        return cached
+
+    def evaluate(self, component: Component) -> list[Finding]:
+        return self.trace(component).findings
+
+    def trace(self, component: Component) -> ComponentTrace:
+        decided, stack_pattern = self._identity(component)
+        decision, matched_by = decided if decided else (None, None)
+        findings: list[Finding] = []
+        ref = _ref(component)
+
+        def add(
+            rule: str,
+            severity: Severity,
+            message: str,
+            *,
+            source: Origin | None = None,
+            license_text: str | None = None,
+        ) -> None:
+            findings.append(
+                Finding(
+                    rule=rule,
+                    severity=severity,
+                    component=ref,
+                    message=message,
+                    source=source or component.origin,
+                    license=license_text,
+                    policy_entry=decision.id if decision else None,
+                    path=component.path,
+                )
+            )
+
+        if decision is not None:
+            if decision.decision == "rejected":
+                add(
+                    "rejected-component",
+                    Severity.ERROR,
+                    f"{component.display} is rejected by the decision table ({decision.name}, "
+                    f"{decision.adr}): {decision.rationale}",
+                )
+            elif decision.decision == "approved-byo":
+                add(
+                    "bundled-byo",
+                    Severity.ERROR,
+                    f"{component.display} is approved only as bring-your-own ({decision.name}, "
+                    f"{decision.adr}); this artifact ships it. Remove it from what is shipped "
+                    "and document the install step instead",
+                )
+        elif stack_pattern is not None:
+            add(
+                "unapproved-stack-component",
+                Severity.ERROR,
+                f"{component.display} is a PostgreSQL-stack component ({stack_pattern}) that the "
+                "decision table does not decide; add a row to policy/dependencies.yaml with an "
+                "ADR before shipping it",
+            )
+
+        evidence = list(component.licenses)
+        license_source = "input"
+        if not evidence and decision is not None and decision.license:
+            evidence = [
+                LicenseEvidence(
+                    decision.license, Origin(decision.path, f"line {decision.line}"), form="policy"
+                )
+            ]
+            license_source = f"decision table row {decision.id}"
+        if decision is not None and decision.decision == "rejected":
+            # The rejection decides; license findings on top would only repeat
+            # it. ``explain`` still shows the license evaluation.
+            traces = self._licenses(
+                component, evidence, decision, license_source, lambda *a, **k: None
+            )
+        else:
+            traces = self._licenses(component, evidence, decision, license_source, add)
+        return ComponentTrace(
+            component, decision, matched_by, stack_pattern, traces, license_source, findings
+        )
+
+    def _licenses(
+        self,
+        component: Component,
+        evidence: list[LicenseEvidence],
+        decision: Decision | None,
+        license_source: str,
+        add: _Add,
+    ) -> list[LicenseTrace]:
+        lic = self.policy.licenses
+        kind = component.kind
+        traces: list[LicenseTrace] = []
+        if not evidence:
+            if component.is_subject:
+                # The document's subject is what the SBOM describes (often the
+                # project scanning itself): it is checked by identity, and by
+                # license only where the document states one.
+                return traces
+            reason = component.no_license_reason
+            said = f"the input says {reason}" if reason else "the input gives no license"
+            add(
+                "unknown-license",
+                lic.unknown_severity(kind),
+                f"{component.display} has no license information ({said}); unknown is not "
+                "approved: find the license and fix the SBOM, or add a decision-table row",
+            )
+            return traces
+        for item in evidence:
+            normalized = lic.normalizer.normalize(item.text)
+            if not normalized.ok:
+                traces.append(LicenseTrace(item, normalized, None))
+                add(
+                    "unknown-license",
+                    lic.unknown_severity(kind),
+                    f"{component.display}: license {item.text!r} cannot be read "
+                    f"({normalized.error}); add a normalization to policy/licenses.yaml if it is "
+                    "a known license under another name",
+                    source=item.origin,
+                    license_text=item.text,
+                )
+                continue
+            evaluation = lic.rules.evaluate(normalized, kind)
+            traces.append(LicenseTrace(item, normalized, evaluation))
+            shown = normalized.expression
+            if len(evidence) > 1:
+                shown = f"{shown} (one of {len(evidence)} license entries, read together as AND)"
+            if evaluation.outcome is Outcome.DENY:
+                reasons = "; ".join(leaf.rule for leaf in evaluation.deciding())
+                add(
+                    "denied-license",
+                    Severity.ERROR,
+                    f"{component.display} is licensed {shown}, which the license policy "
+                    f"does not allow for {kind.value} components: {reasons}",
+                    source=item.origin,
+                    license_text=normalized.expression,
+                )
+            elif evaluation.outcome is Outcome.UNKNOWN:
+                reasons = "; ".join(leaf.rule for leaf in evaluation.deciding())
+                add(
+                    "unknown-license",
+                    lic.unknown_severity(kind),
+                    f"{component.display} is licensed {shown}, which cannot be decided: {reasons}",
+                    source=item.origin,
+                    license_text=normalized.expression,
+                )
+            elif normalized.ambiguous:
+                add(
+                    "ambiguous-license",
+                    lic.ambiguous,
+                    f"{component.display}: the license verdict rests on an ambiguous name "
+                    f"({', '.join(normalized.ambiguous)}); confirm the exact license",
+                    source=item.origin,
+                    license_text=normalized.expression,
+                )
+            if (
+                decision is not None
+                and decision.license_normalized is not None
+                and item.form != "policy"
+                and not consistent(normalized, decision.license_normalized)
+            ):
+                add(
+                    "license-mismatch",
+                    lic.license_mismatch,
+                    f"{component.display}: the decision table ({decision.id}, {decision.where}) "
+                    f"says {decision.license_normalized.expression} but the input says "
+                    f"{shown}; check the evidence and correct whichever is wrong",
+                    source=item.origin,
+                    license_text=normalized.expression,
+                )
+        return traces
+
+
+def _note_findings(result: ReadResult) -> Iterable[Finding]:
+    for note in result.notes:
+        yield Finding(
+            rule="input-warning",
+            severity=Severity.WARNING,
+            component=ComponentRef(result.path, None, None),
+            message=note.message,
+            source=note.origin,
+        )
+
+
+def evaluate_results(results: Sequence[ReadResult], policy: Policy) -> list[Finding]:
+    evaluator = Evaluator(policy)
+    findings: list[Finding] = []
+    for result in results:
+        findings.extend(_note_findings(result))
+        for component in result.components:
+            findings.extend(evaluator.evaluate(component))
+    return findings
+
+
+def read_all(
+    paths: Sequence[Path], *, env: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+) -> tuple[list[ReadResult], list[InputError]]:
+    """Read every input; one unreadable file never hides the others."""
+    from checker.sbom import read_input
+
+    results: list[ReadResult] = []
+    errors: list[InputError] = []
+    for path in paths:
+        try:
+            results.append(read_input(path, max_bytes))
+        except InputError as exc:
+            errors.append(exc)
+        except MemoryError:
+            errors.append(InputError(str(path), "", "too large to read into memory"))
+    if env:
+        from checker.sbom.environment import read_environment
+
+        results.append(read_environment())
+    return results, errors
+
+
+def check(
+    paths: Sequence[Path], policy: Policy, *, env: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+) -> RunResult:
+    """Read the inputs and evaluate every component against the policy."""
+    results, errors = read_all(paths, env=env, max_bytes=max_bytes)
+    findings = evaluate_results(results, policy)
+    for error in errors:
+        findings.append(
+            Finding(
+                rule="unreadable-input",
+                severity=Severity.ERROR,
+                component=ComponentRef(error.problem.path, None, None),
+                message=error.problem.message,
+                source=Origin(error.problem.path, error.problem.location),
+            )
+        )
+    return RunResult(results, findings, errors)
+
+
+def find_components(results: Sequence[ReadResult], query: str) -> list[Component]:
+    """Components whose name, name@version, purl or image reference matches ``query``."""
+    wanted = query.strip().casefold()
+    found: list[Component] = []
+    for result in results:
+        for component in result.components:
+            candidates = {component.name.casefold(), component.display.casefold()}
+            if component.version:
+                candidates.add(f"{component.name}@{component.version}".casefold())
+            if component.group:
+                candidates.add(f"{component.group}/{component.name}".casefold())
+            if component.purl:
+                candidates.add(component.purl.casefold())
+                candidates.add(component.purl.split("?", 1)[0].casefold())
+                candidates.add(component.purl.split("@", 1)[0].casefold())
+            if component.image is not None:
+                candidates.add(component.image.name.casefold())
+                candidates.add(str(component.image).casefold())
+            if wanted in candidates:
+                found.append(component)
+    return found

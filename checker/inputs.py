@@ -1,0 +1,132 @@
+"""Reading raw input files safely: size limits, encodings, JSON with positions.
+
+Every reader goes through here so hostile or broken files fail the same way:
+an :class:`InputError` naming the file and place, in bounded time and memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from checker.errors import InputError
+
+#: Default cap on one input file. Real SBOMs of large images are tens of MB;
+#: a gigabyte-sized input is refused before it is read into memory.
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+#: Cap on nesting of nested components (CycloneDX ``components`` in
+#: ``components``); orjson itself refuses JSON nested deeper than 1024.
+MAX_DEPTH = 64
+
+
+def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a file whole, refusing it before reading if it is too large."""
+    name = str(path)
+    try:
+        size = os.stat(path).st_size
+    except FileNotFoundError:
+        raise InputError(name, "", "file not found") from None
+    except OSError as exc:
+        raise InputError(name, "", f"cannot be read: {exc.strerror}") from None
+    if path.is_dir():
+        raise InputError(name, "", "is a directory; give the files to scan")
+    if size > max_bytes:
+        raise InputError(
+            name,
+            "",
+            f"is {size:,} bytes, over the {max_bytes:,}-byte input limit "
+            "(raise it with --max-input-size if this file is genuine)",
+        )
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:
+        raise InputError(name, "", f"cannot be read: {exc.strerror}") from None
+    if len(data) > max_bytes:
+        raise InputError(name, "", f"grew past the {max_bytes:,}-byte input limit while read")
+    if not data.strip():
+        raise InputError(name, "", "is empty; expected an SBOM, lockfile or manifest")
+    return data
+
+
+def decode_text(data: bytes, path: str) -> str:
+    """Decode UTF-8 (with or without BOM) or BOM-marked UTF-16/32.
+
+    Anything else is refused with the byte offset of the first bad byte:
+    guessing an encoding would turn a corrupt file into wrong license text.
+    """
+    for bom, encoding in (
+        (codecs.BOM_UTF32_LE, "utf-32-le"),
+        (codecs.BOM_UTF32_BE, "utf-32-be"),
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
+        if data.startswith(bom):
+            try:
+                return data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise InputError(
+                    path, f"byte {exc.start + len(bom)}", f"is not valid {encoding}"
+                ) from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            path,
+            f"line {line}",
+            f"is not valid UTF-8 (bad byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "re-export the file as UTF-8",
+        ) from None
+
+
+def line_col(text: str | bytes, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character (or byte) offset."""
+    newline: Any = b"\n" if isinstance(text, bytes) else "\n"
+    line = text.count(newline, 0, offset) + 1
+    start = text.rfind(newline, 0, offset) + 1
+    return line, offset - start + 1
+
+
+def load_json(data: bytes, path: str) -> Any:
+    """Parse JSON with orjson, turning failures into a located InputError."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or data[:4] in (
+        codecs.BOM_UTF32_LE,
+        codecs.BOM_UTF32_BE,
+    ):
+        data = decode_text(data, path).encode("utf-8")
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        reason = exc.msg
+        if "depth limit" in reason.lower() or "recursion" in reason.lower():
+            reason = "nested too deeply"
+        line, col = exc.lineno, exc.colno
+        raise InputError(
+            path, f"line {line} column {col}", f"is not valid JSON: {reason}"
+        ) from None
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a value's type, for messages about unexpected shapes."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__

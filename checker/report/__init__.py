@@ -1,0 +1,1 @@
+"""Report writers: each turns a :class:`checker.gate.RunResult` into text."""

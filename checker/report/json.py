@@ -1,0 +1,55 @@
+"""The JSON report: the contract CI and other tools read.
+
+``report_version`` changes only when a field changes meaning or disappears;
+fields may be added within a version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from checker.gate import RunResult
+from checker.model import Finding
+
+REPORT_VERSION = 1
+
+
+def finding_dict(finding: Finding) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "component": {
+            "name": finding.component.name,
+            "version": finding.component.version,
+            "purl": finding.component.purl,
+        },
+        "license": finding.license,
+        "policy_entry": finding.policy_entry,
+        "source": {"path": finding.source.path, "location": finding.source.location},
+        "message": finding.message,
+    }
+    if finding.path:
+        out["path"] = list(finding.path)
+    if finding.accepted_by:
+        out["accepted_by"] = finding.accepted_by
+    return out
+
+
+def render(result: RunResult) -> str:
+    report = {
+        "report_version": REPORT_VERSION,
+        "verdict": result.verdict,
+        "summary": {
+            "components": result.components,
+            "errors": result.errors,
+            "warnings": result.warnings,
+        },
+        "inputs": [
+            {"path": r.path, "format": r.format, "components": len(r.components)}
+            for r in result.inputs
+        ],
+        "findings": [finding_dict(f) for f in result.findings],
+    }
+    return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"

@@ -1,0 +1,93 @@
+"""The human report: errors first, grouped by rule, each with where to look."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from checker.gate import ComponentTrace, RunResult
+from checker.model import Finding, Severity
+
+
+def _line(finding: Finding) -> str:
+    where = str(finding.source)
+    entry = f" [policy: {finding.policy_entry}]" if finding.policy_entry else ""
+    return (
+        f"  {finding.severity.value.upper():7} {finding.rule}: {finding.message}\n"
+        f"          at {where}{entry}"
+    )
+
+
+def render(result: RunResult, *, max_per_rule: int = 50) -> str:
+    lines: list[str] = []
+    for read in result.inputs:
+        lines.append(f"read {read.path} ({read.format}, {len(read.components)} components)")
+    groups: dict[tuple[int, str], list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        order = 0 if finding.severity is Severity.ERROR else 1
+        groups[(order, finding.rule)].append(finding)
+    for (_, rule), items in sorted(groups.items()):
+        lines.append("")
+        lines.append(f"{rule} ({len(items)})")
+        for finding in items[:max_per_rule]:
+            lines.append(_line(finding))
+        if len(items) > max_per_rule:
+            lines.append(f"  ... and {len(items) - max_per_rule} more (use --format json for all)")
+    lines.append("")
+    lines.append(
+        f"verdict: {result.verdict.upper()} - {result.components} components, "
+        f"{result.errors} errors, {result.warnings} warnings"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_trace(trace: ComponentTrace) -> str:
+    """The full story of one component: identity, each license step, the verdict."""
+    c = trace.component
+    lines = [f"component: {c.display}"]
+    lines.append(f"  kind: {c.kind.value}" + (" (document subject)" if c.is_subject else ""))
+    if c.purl:
+        lines.append(f"  purl: {c.purl}")
+    if c.image is not None:
+        lines.append(f"  image: {c.image}")
+    lines.append(f"  found at: {c.origin}")
+    if c.path:
+        lines.append(f"  path: {' -> '.join(c.path)}")
+    if trace.decision is not None:
+        d = trace.decision
+        lines.append(
+            f"  decision table: row {d.id} ({d.where}) matched by {trace.matched_by}: "
+            f"{d.decision}, {d.adr}"
+        )
+        if d.license:
+            lines.append(f"    table license: {d.license}")
+    elif trace.stack_pattern is not None:
+        lines.append(f"  decision table: no row; PostgreSQL-stack pattern {trace.stack_pattern}")
+    else:
+        lines.append("  decision table: no row (not a PostgreSQL-stack component)")
+    if not trace.licenses:
+        reason = c.no_license_reason or "none given"
+        lines.append(f"  licenses: none ({reason})")
+    for item in trace.licenses:
+        ev = item.evidence
+        lines.append(
+            f"  license string: {ev.text!r} ({ev.form}, from {ev.origin})"
+            + (f" via {trace.license_source}" if ev.form == "policy" else "")
+        )
+        for step in item.normalized.steps:
+            lines.append(f"    - {step}")
+        if item.evaluation is None:
+            lines.append(f"    - unreadable: {item.normalized.error}")
+            continue
+        for leaf in item.evaluation.leaves:
+            lines.append(f"    - {leaf.licensee}: {leaf.outcome.value} ({leaf.rule})")
+        chosen = f", via {item.evaluation.chosen}" if item.evaluation.chosen else ""
+        lines.append(f"    = {item.evaluation.outcome.value}{chosen}")
+    if trace.findings:
+        lines.append("  findings:")
+        for finding in trace.findings:
+            lines.append(f"    {finding.severity.value}: {finding.rule}: {finding.message}")
+        verdict = "FAIL" if any(f.severity is Severity.ERROR for f in trace.findings) else "PASS"
+    else:
+        verdict = "PASS"
+    lines.append(f"  verdict: {verdict}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,179 @@
+"""Reader for ``pip-licenses --format=json`` output.
+
+pip-licenses is what rune-ci's license check runs today, so its JSON is an
+input teams already have. Its license column is lossy: several values are
+joined with ``"; "`` (sorted, with no AND/OR meaning), classifiers are cut to
+their last segment and anything missing becomes ``UNKNOWN``. This reader
+undoes only what can be undone safely: it splits the join into separate
+statements (the gate ANDs them, the conservative reading) and records
+``UNKNOWN`` as an explicit reason so it fails closed instead of passing.
+
+The json-license-finder variant (``[{name, version, licenses: [...]}]``) is
+read as well; it is the same data with the list left unjoined.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from packageurl import PackageURL
+
+from checker.errors import InputError
+from checker.inputs import json_type
+from checker.model import Component, LicenseEvidence, Note, Origin, ReadResult
+
+UNKNOWN = "UNKNOWN"
+
+#: pip-licenses' join separator between several license values.
+_JOIN = "; "
+
+#: A metadata ``License`` value longer than this, or spanning lines, is a
+#: pasted license text rather than a name; reading it as a name would only
+#: produce an unknown license with a misleading label.
+MAX_NAME_LENGTH = 200
+
+_NAME_KEYS = ("Name", "name")
+_LICENSE_KEYS = ("License", "License-Expression", "License-Metadata", "License-Classifier")
+_PEP503_RUN = re.compile(r"[-_.]+")
+
+
+def normalize_pypi_name(name: str) -> str:
+    """PEP 503 normalization: lowercase, runs of ``-_.`` become ``-``.
+
+    The purl spec keeps ``.``, PEP 503 does not; every Python reader in the
+    checker uses this one rule so lockfile, SBOM and environment purls join.
+    """
+    return _PEP503_RUN.sub("-", name.strip()).lower()
+
+
+def pypi_purl(name: str, version: str | None) -> str:
+    """The purl of a PyPI distribution, built with packageurl-python."""
+    return PackageURL(type="pypi", name=normalize_pypi_name(name), version=version).to_string()
+
+
+def looks_like(doc: list[Any]) -> bool:
+    """True for a non-empty array of pip-licenses package objects.
+
+    Only the first few entries are checked: detection must stay cheap, and a
+    bad entry further in is reported by the reader with its index. An empty
+    array is not accepted because nothing in it says what produced it.
+    """
+    if not isinstance(doc, list) or not doc:
+        return False
+    for entry in doc[:5]:
+        if not isinstance(entry, dict):
+            return False
+        if "Name" in entry and any(key in entry for key in _LICENSE_KEYS):
+            continue
+        if "name" in entry and isinstance(entry.get("licenses"), list):
+            continue
+        return False
+    return True
+
+
+def read_json(doc: list[Any], path: str) -> ReadResult:
+    """Read pip-licenses JSON into components; only InputError escapes."""
+    try:
+        return _read(doc, path)
+    except InputError:
+        raise
+    except Exception as exc:
+        raise InputError(
+            path, "$", f"could not be read as pip-licenses output ({type(exc).__name__}: {exc})"
+        ) from exc
+
+
+def _read(doc: list[Any], path: str) -> ReadResult:
+    if not isinstance(doc, list):
+        raise InputError(path, "$", f"is a JSON {json_type(doc)}, expected pip-licenses' array")
+    result = ReadResult(path=path, format="pip-licenses")
+    for index, entry in enumerate(doc):
+        where = f"$[{index}]"
+        if not isinstance(entry, dict):
+            result.notes.append(
+                Note(Origin(path, where), f"entry is a {json_type(entry)}, not an object; skipped")
+            )
+            continue
+        name = next((entry[k] for k in _NAME_KEYS if isinstance(entry.get(k), str)), None)
+        if not name or not name.strip():
+            result.notes.append(Note(Origin(path, where), "entry has no package name; skipped"))
+            continue
+        version = entry.get("Version", entry.get("version"))
+        if version is not None and not isinstance(version, str):
+            result.notes.append(
+                Note(Origin(path, f"{where}.Version"), "Version is not a string; ignored")
+            )
+            version = None
+        if version is not None:
+            version = version.strip() or None
+        component = Component(
+            name=name.strip(),
+            origin=Origin(path, where),
+            version=version,
+            purl=pypi_purl(name, version),
+        )
+        _licenses(entry, component, path, where, result.notes)
+        result.components.append(component)
+    return result
+
+
+def _licenses(
+    entry: dict[str, Any], component: Component, path: str, where: str, notes: list[Note]
+) -> None:
+    """Pick the license source the way pip-licenses itself ranks them.
+
+    A real ``License-Expression`` always wins (PEP 639). Then, for
+    ``--from=all`` output, classifiers before the free-text metadata field,
+    matching the environment reader so both inputs judge a package alike.
+    """
+    expression = _text(entry, "License-Expression")
+    if expression and expression != UNKNOWN:
+        component.licenses.append(
+            LicenseEvidence(expression, Origin(path, f"{where}.License-Expression"), "expression")
+        )
+        return
+    license_list = entry.get("licenses")
+    if "name" in entry and isinstance(license_list, list):
+        for i, value in enumerate(license_list):
+            text = value.strip() if isinstance(value, str) else ""
+            if text and text != UNKNOWN:
+                component.licenses.append(
+                    LicenseEvidence(text, Origin(path, f"{where}.licenses[{i}]"), "name")
+                )
+        if not component.licenses:
+            component.no_license_reason = UNKNOWN
+        return
+    for key, form in (
+        ("License", "name"),
+        ("License-Classifier", "classifier"),
+        ("License-Metadata", "name"),
+    ):
+        value = _text(entry, key)
+        if not value or value == UNKNOWN:
+            continue
+        origin = Origin(path, f"{where}.{key}")
+        # pip-licenses joins only the License and License-Classifier columns;
+        # the raw metadata field is one value even if it contains "; ".
+        parts = [value] if key == "License-Metadata" else value.split(_JOIN)
+        for part in (p.strip() for p in parts):
+            if not part or part == UNKNOWN:
+                continue
+            if len(part) >= MAX_NAME_LENGTH or "\n" in part:
+                notes.append(
+                    Note(
+                        origin,
+                        f"{component.name}: {key} holds {len(part)} characters of license "
+                        "text, not a license name; no license read from it",
+                    )
+                )
+                continue
+            component.licenses.append(LicenseEvidence(part, origin, form))
+        if component.licenses:
+            return
+    component.no_license_reason = UNKNOWN
+
+
+def _text(entry: dict[str, Any], key: str) -> str | None:
+    value = entry.get(key)
+    return value.strip() if isinstance(value, str) else None

@@ -1,0 +1,125 @@
+"""The command line as a user meets it: exit codes, messages, reports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "gate"
+POLICY = ["--policy", str(ROOT / "policy")]
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_pass_is_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check", str(DATA / "psycopg-lgpl.cdx.json"), *POLICY)
+    assert code == 0
+    assert "verdict: PASS" in out
+
+
+def test_violations_are_exit_1_with_json_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(
+        capsys, "check", str(DATA / "mixed-verdicts.cdx.json"), *POLICY, "--format", "json"
+    )
+    assert code == 1
+    report = json.loads(out)
+    assert report["report_version"] == 1
+    assert report["verdict"] == "fail"
+    assert set(report["summary"]) == {"components", "errors", "warnings"}
+    assert report["summary"]["errors"] == sum(
+        1 for f in report["findings"] if f["severity"] == "error"
+    )
+    for finding in report["findings"]:
+        assert {
+            "rule",
+            "severity",
+            "component",
+            "license",
+            "policy_entry",
+            "source",
+            "message",
+        } <= set(finding)
+        assert set(finding["component"]) == {"name", "version", "purl"}
+        assert set(finding["source"]) == {"path", "location"}
+
+
+def test_output_file_is_written_atomically(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("previous", encoding="utf-8")
+    code, out, err = run(
+        capsys,
+        "check",
+        str(DATA / "psycopg-lgpl.cdx.json"),
+        *POLICY,
+        "--format",
+        "json",
+        "--output",
+        str(target),
+    )
+    assert code == 0 and out == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["verdict"] == "pass"
+    assert "report written" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_broken_policy_is_exit_2_with_every_problem(capsys: pytest.CaptureFixture[str]) -> None:
+    broken = ROOT / "tests" / "data" / "policy" / "broken" / "policy"
+    code, out, err = run(
+        capsys, "check", str(DATA / "psycopg-lgpl.cdx.json"), "--policy", str(broken)
+    )
+    assert code == 2
+    assert out == ""
+    assert "licenses.yaml:line 7" in err and "dependencies.yaml:line 19" in err
+    assert "Traceback" not in err
+
+
+def test_unreadable_input_is_exit_3_and_others_still_reported(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.spdx"
+    bad.write_bytes(b'{"spdxVersion": "SPDX-2.3", "packages": [\n  {"name": "x",,}\n]}')
+    code, out, err = run(capsys, "check", str(bad), str(DATA / "mixed-verdicts.cdx.json"), *POLICY)
+    assert code == 3
+    assert f"{bad}:line 2 column" in err
+    assert "left" in out  # the good input's findings are still in the report
+
+
+def test_missing_file_and_no_inputs(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "check", str(tmp_path / "nope.json"), *POLICY)
+    assert code == 3 and "file not found" in err
+    code, _, err = run(capsys, "check", *POLICY)
+    assert code == 2 and "nothing to check" in err
+
+
+def test_explain_prints_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", "left", str(DATA / "mixed-verdicts.cdx.json"), *POLICY)
+    assert code == 1
+    assert "license string: 'MIT AND AGPL-3.0-only'" in out
+    assert "AGPL-3.0-only: deny" in out
+    assert "verdict: FAIL" in out
+    code, _, err = run(capsys, "explain", "absent", str(DATA / "mixed-verdicts.cdx.json"), *POLICY)
+    assert code == 2 and "no component matching" in err
+
+
+def test_python_dash_m_and_console_script_agree() -> None:
+    args = ["check", str(DATA / "psycopg-mismatch.cdx.json"), *POLICY, "--format", "json"]
+    via_module = subprocess.run(
+        [sys.executable, "-m", "checker", *args], capture_output=True, text=True, check=False
+    )
+    script = Path(sys.executable).with_name("rune-policy")
+    via_script = subprocess.run([str(script), *args], capture_output=True, text=True, check=False)
+    assert via_module.returncode == via_script.returncode == 1
+    assert json.loads(via_module.stdout) == json.loads(via_script.stdout)

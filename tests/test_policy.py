@@ -1,0 +1,102 @@
+"""Loading and validating the policy: the real one, and a broken one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from checker.errors import PolicyError
+from checker.policy import load_policy
+
+ROOT = Path(__file__).resolve().parents[1]
+BROKEN = ROOT / "tests" / "data" / "policy" / "broken"
+
+
+def test_repository_policy_loads_and_covers_the_seed_table() -> None:
+    policy = load_policy(ROOT / "policy")
+    by_id = {d.id: d for d in policy.decisions}
+    decisions = {d.decision for d in policy.decisions}
+    assert decisions == {"approved", "approved-byo", "rejected"}
+    names = " ".join(d.name.lower() for d in policy.decisions)
+    for needle in (
+        "postgresql",
+        "psycopg",
+        "cloudnativepg",
+        "bitnami",
+        "stackgres",
+        "mariadb",
+        "cockroachdb",
+    ):
+        assert needle in names, needle
+    # every row's ADR resolves to a file
+    for decision in by_id.values():
+        assert decision.adr in policy.adr_files
+
+
+def test_broken_policy_reports_every_problem_with_file_and_line() -> None:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(BROKEN / "policy")
+    problems = caught.value.problems
+    text = str(caught.value)
+    assert len(problems) >= 15
+    assert all(p.location.startswith("line ") for p in problems)
+    files = {Path(p.path).name for p in problems}
+    assert files == {"licenses.yaml", "dependencies.yaml"}
+    expected = [
+        ("dependencies.yaml", "line 15", "duplicate id 'psycopg'"),
+        ("dependencies.yaml", "line 19", "ADR-0099 does not resolve"),
+        ("dependencies.yaml", "line 17", "decision 'maybe'"),
+        ("dependencies.yaml", "line 14", "'~=3'"),
+        ("dependencies.yaml", "line 27", "must be normalized as REGISTRY/REPOSITORY"),
+        ("dependencies.yaml", "line 30", "unknown key 'colour'"),
+        ("licenses.yaml", "line 7", "unknown kind 'os-pakage'"),
+        ("licenses.yaml", "line 13", "'fatal'"),
+        ("licenses.yaml", "line 17", "already mapped at line 15"),
+        ("licenses.yaml", "line 19", "'BSD-3-Clause OR'"),
+    ]
+    for name, location, fragment in expected:
+        assert any(
+            Path(p.path).name == name and p.location == location and fragment in p.message
+            for p in problems
+        ), (name, location, fragment, text)
+
+
+def test_duplicate_yaml_keys_are_reported(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "policy", tmp_path / "policy")
+    shutil.copytree(ROOT / "adr", tmp_path / "adr")
+    deps = tmp_path / "policy" / "dependencies.yaml"
+    deps.write_text(deps.read_text(encoding="utf-8") + "version: 1\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(tmp_path / "policy")
+    assert any("duplicate key 'version'" in p.message for p in caught.value.problems)
+
+
+def test_unresolvable_adr_folder_is_a_policy_error(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "policy", tmp_path / "policy")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(tmp_path / "policy")
+    assert any("no ADR files" in p.message for p in caught.value.problems)
+
+
+def test_malformed_yaml_names_line_and_column(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "policy", tmp_path / "policy")
+    shutil.copytree(ROOT / "adr", tmp_path / "adr")
+    (tmp_path / "policy" / "licenses.yaml").write_text("version: 1\ndenied: [\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as caught:
+        load_policy(tmp_path / "policy")
+    (problem,) = [p for p in caught.value.problems if p.path.endswith("licenses.yaml")]
+    assert problem.location.startswith("line ")
+    assert "not valid YAML" in problem.message
+
+
+def test_unsafe_yaml_tags_are_refused(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "policy", tmp_path / "policy")
+    shutil.copytree(ROOT / "adr", tmp_path / "adr")
+    (tmp_path / "policy" / "licenses.yaml").write_text(
+        "version: !!python/object/apply:os.system ['echo pwned']\n", encoding="utf-8"
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_policy(tmp_path / "policy")
+    assert any("not valid YAML" in p.message for p in caught.value.problems)
