@@ -32,6 +32,8 @@ import gc
 import io
 import json
 import pstats
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -194,12 +196,80 @@ def peak_memory(setup: Callable[[], Any], work: Callable[[Any], Any]) -> tuple[i
     return peak, retained
 
 
-def parse_time(data: bytes) -> float:
-    return best_of(3, lambda: None, lambda _: orjson.loads(data))
+def _loads_gc_paused(data: bytes) -> Any:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return orjson.loads(data)
+    finally:
+        if enabled:
+            gc.enable()
 
 
-def gate_time(data: bytes, name: str) -> float:
-    return best_of(3, fresh_policy, lambda policy: gate_run(data, name, policy))
+def parse_time(data: bytes, *, gc_paused: bool) -> float:
+    """``orjson.loads``, best of 3, with the cyclic GC as it is or paused.
+
+    ``parse_input`` pauses the GC while it reads (millions of new objects and no
+    cycles), so the paused time is the floor the gate must be compared with;
+    with the GC running, the bare parse is several times slower.
+    """
+    loads = _loads_gc_paused if gc_paused else orjson.loads
+    return best_of(3, lambda: None, lambda _: loads(data))
+
+
+def gate_time(data: bytes, name: str) -> tuple[float, float, float]:
+    """Best of 3 gate runs: (total, reading, evaluating) of the fastest run."""
+    best = (float("inf"), 0.0, 0.0)
+    for _ in range(3):
+        policy = fresh_policy()
+        gc.collect()
+        started = time.perf_counter()
+        result = parse_input(data, name)
+        read = time.perf_counter()
+        evaluate_results([result], policy)
+        done = time.perf_counter()
+        if done - started < best[0]:
+            best = (done - started, read - started, done - read)
+        del result, policy
+    return best
+
+
+def rss_growth(mode: str, path: Path) -> int:
+    """Resident high-water mark minus the resident size before the work, fresh process.
+
+    tracemalloc counts what orjson reserves for its worst case, most of which
+    is never touched; the kernel's high-water mark is what a CI runner pays.
+    """
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, str(path), "--policy", str(POLICY_DIR)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return int(out.split()[-1])
+
+
+def child(mode: str, path: Path) -> None:
+    data = path.read_bytes()
+    policy = fresh_policy()
+    gc.collect()
+    before = _resident_now()
+    if mode == "parse":
+        kept: Any = orjson.loads(data)
+    else:
+        kept = gate_run(data, str(path), policy)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+    del kept
+    print(max(after - before, 0))
+
+
+def _resident_now() -> int:
+    """Resident set size now (Linux /proc), else the high-water mark so far."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * resource.getpagesize()
+    except (OSError, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def library_time(data: bytes) -> tuple[float, int]:
@@ -267,8 +337,12 @@ def main(argv: list[str] | None = None) -> int:
         default=POLICY_DIR,
         help="policy directory (default: the repository's policy/)",
     )
+    parser.add_argument("--child", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     POLICY_DIR = args.policy
+    if args.child:
+        child(args.child[0], Path(args.child[1]))
+        return 0
     if not JUICE_SHOP.is_file():
         print(f"bench_scan: the corpus file {JUICE_SHOP} is missing", file=sys.stderr)
         return 2
@@ -289,19 +363,24 @@ def main(argv: list[str] | None = None) -> int:
         gate_components = len(gate_run(data, name, fresh_policy())[0].components)
         assert gate_components == count + 1, (gate_components, count)
 
-        parse = parse_time(data)
-        gate = gate_time(data, name)
-        print(f"(a) parse floor  orjson.loads                         best of 3: {parse:8.3f} s")
+        floor = parse_time(data, gc_paused=True)
+        floor_gc = parse_time(data, gc_paused=False)
+        gate, read, judge = gate_time(data, name)
         print(
-            f"(b) gate         parse_input + evaluate_results       best of 3: {gate:8.3f} s"
-            f"  ({gate / count * 1e6:.1f} us/component)"
+            f"(a) parse floor  orjson.loads, GC paused            best of 3: {floor:8.3f} s"
+            f"   (with the GC running: {floor_gc:.3f} s)"
+        )
+        print(
+            f"(b) gate         parse_input + evaluate_results     best of 3: {gate:8.3f} s"
+            f"   ({gate / count * 1e6:.1f} us/component: reading {read:.3f} s, "
+            f"evaluating {judge:.3f} s)"
         )
 
         lib_data, lib_count, lib_gate = data, count, gate
         if args.lib_components is not None and args.lib_components < count:
             small, lib_count = build_document(source, args.lib_components)
             lib_data = orjson.dumps(small, option=orjson.OPT_INDENT_2)
-            lib_gate = gate_time(lib_data, f"bom-{lib_count}.cdx.json")
+            lib_gate = gate_time(lib_data, f"bom-{lib_count}.cdx.json")[0]
             print(
                 f"    the library is run on a {lib_count:,}-component document, NOT on the "
                 f"{count:,}-component one (--lib-components); the gate takes {lib_gate:.3f} s "
@@ -309,54 +388,68 @@ def main(argv: list[str] | None = None) -> int:
             )
         library, library_count = library_time(lib_data)
         print(
-            f"(c) library      Bom.from_json(json.loads(data))       once:      {library:8.3f} s"
-            f"  on {lib_count:,} components ({library_count:,} top-level read by the library)"
+            f"(c) library      Bom.from_json(json.loads(data))     once:      {library:8.3f} s"
+            f"   on {lib_count:,} components ({library_count:,} top-level ones in bom.components)"
         )
 
         parse_peak, parse_held = peak_memory(lambda: None, lambda _: orjson.loads(data))
         gate_peak, gate_held = peak_memory(
             fresh_policy, lambda policy: gate_run(data, name, policy)
         )
+        parse_rss, gate_rss = rss_growth("parse", path), rss_growth("gate", path)
         print(
-            f"(d) peak memory  parse {mib(parse_peak)}, gate {mib(gate_peak)} (tracemalloc, "
-            "separate runs; the input bytes and the loaded policy are not counted)"
+            f"(d) peak memory  tracemalloc, separate runs: parse {mib(parse_peak)}, gate "
+            f"{mib(gate_peak)} (input bytes and policy not counted)"
         )
         print(
-            f"    held after:  parse {mib(parse_held)} (the parsed document), gate "
+            f"    still held after: parse {mib(parse_held)} (the document), gate "
             f"{mib(gate_held)} (components and findings; the document is freed)"
         )
+        print(
+            f"    resident high-water growth, fresh process each: parse {mib(parse_rss)}, "
+            f"gate {mib(gate_rss)}"
+        )
 
-        ratio_parse = gate / parse
+        ratio_parse = gate / floor
         ratio_library = library / lib_gate
         ratio_peak = gate_peak / parse_peak
+        on = f"   (on {lib_count:,} components)" if lib_count != count else ""
         print("ratios:")
         print(
-            f"  gate / parse floor     {ratio_parse:6.2f}x   target <= {TARGET_GATE_VS_PARSE}x"
+            f"  gate / parse floor      {ratio_parse:6.2f}x   target <= {TARGET_GATE_VS_PARSE}x"
             f"   {verdict(ratio_parse <= TARGET_GATE_VS_PARSE)}"
+            f"   (against the GC-running parse: {gate / floor_gc:.2f}x; reading alone: "
+            f"{read / floor:.2f}x)"
         )
         print(
-            f"  library / gate         {ratio_library:6.2f}x   target >= "
-            f"{TARGET_LIBRARY_VS_GATE:.0f}x   {verdict(ratio_library >= TARGET_LIBRARY_VS_GATE)}"
-            + (f"   (on {lib_count:,} components)" if lib_count != count else "")
+            f"  library / gate          {ratio_library:6.2f}x   target >= "
+            f"{TARGET_LIBRARY_VS_GATE:.0f}x    {verdict(ratio_library >= TARGET_LIBRARY_VS_GATE)}"
+            f"{on}"
         )
         print(
-            f"  gate peak / parse peak {ratio_peak:6.2f}x   target <= {TARGET_PEAK_VS_PARSE}x"
+            f"  gate peak / parse peak  {ratio_peak:6.2f}x   target <= {TARGET_PEAK_VS_PARSE}x"
             f"   {verdict(ratio_peak <= TARGET_PEAK_VS_PARSE)}"
+            f"   (resident high-water: {gate_rss / max(parse_rss, 1):.2f}x)"
         )
 
         missed = ratio_parse > TARGET_GATE_VS_PARSE
         if LARGE_SPDX.is_file():
             spdx = LARGE_SPDX.read_bytes()
-            spdx_parse = parse_time(spdx)
-            spdx_gate = gate_time(spdx, str(LARGE_SPDX))
+            spdx_floor = parse_time(spdx, gc_paused=True)
+            spdx_floor_gc = parse_time(spdx, gc_paused=False)
+            spdx_gate, spdx_read, spdx_judge = gate_time(spdx, str(LARGE_SPDX))
             spdx_count = len(parse_input(spdx, str(LARGE_SPDX)).components)
-            spdx_ratio = spdx_gate / spdx_parse
+            spdx_ratio = spdx_gate / spdx_floor
             missed = missed or spdx_ratio > TARGET_GATE_VS_PARSE
             print(f"SPDX {LARGE_SPDX.name} ({spdx_count:,} components, {mib(len(spdx))}):")
             print(
-                f"  parse floor {spdx_parse:.4f} s, gate {spdx_gate:.4f} s, gate / parse floor "
-                f"{spdx_ratio:.2f}x   target <= {TARGET_GATE_VS_PARSE}x   "
-                f"{verdict(spdx_ratio <= TARGET_GATE_VS_PARSE)}"
+                f"  parse floor {spdx_floor:.4f} s (GC running: {spdx_floor_gc:.4f} s), gate "
+                f"{spdx_gate:.4f} s (reading {spdx_read:.4f} s, evaluating {spdx_judge:.4f} s)"
+            )
+            print(
+                f"  gate / parse floor      {spdx_ratio:6.2f}x   target <= {TARGET_GATE_VS_PARSE}x"
+                f"   {verdict(spdx_ratio <= TARGET_GATE_VS_PARSE)}"
+                f"   (reading alone: {spdx_read / spdx_floor:.2f}x)"
             )
         else:
             print(f"SPDX: {LARGE_SPDX} is missing; skipped")

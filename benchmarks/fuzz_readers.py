@@ -28,7 +28,6 @@ import re
 import sys
 import time
 import traceback
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,18 +68,31 @@ def _cut_json(rel: str, key: str, keep: int) -> bytes:
 
 
 def _cut_xml(rel: str, keep: int) -> bytes:
-    """The first ``keep`` components of a trusted corpus XML (stdlib parser is fine)."""
-    root = ET.fromstring((CORPUS / rel).read_bytes())
-    namespace = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
-    ET.register_namespace("", namespace)
-    prefix = f"{{{namespace}}}" if namespace else ""
-    for child in list(root):
-        if child.tag == f"{prefix}components":
-            for extra in list(child)[keep:]:
-                child.remove(extra)
-        elif child.tag == f"{prefix}dependencies":
-            root.remove(child)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    """The document with only its first ``keep`` top-level components, and no dependencies.
+
+    Cut as text (tracking element depth), so the seed keeps its namespace
+    declaration and layout exactly as the producer wrote them.
+    """
+    data = (CORPUS / rel).read_bytes()
+    text = data.decode("utf-8")
+    depth = kept = 0
+    cut: int | None = None
+    for tag in re.finditer(r"<(/?)(components|component)(?=[\s>/])", text):
+        closing = tag[1] == "/"
+        if tag[2] == "component":
+            if closing and depth == 1:
+                kept += 1
+                if kept == keep:
+                    cut = text.index(">", tag.end()) + 1
+        elif not closing:
+            depth += 1
+        else:
+            depth -= 1
+            if depth == 0 and cut is not None:  # the end of the top-level list
+                text = text[:cut] + text[tag.start() :]
+                break
+    text = re.sub(r"<dependencies\b.*?</dependencies>", "", text, flags=re.S)
+    return text.encode("utf-8")
 
 
 def _cut_lines(rel: str, lines: int) -> bytes:
@@ -115,7 +127,10 @@ def load_seeds() -> dict[str, list[bytes]]:
     """Small seeds per reader: a few ms per input at most keeps 100k inputs practical."""
     if not CORPUS.is_dir():
         raise SystemExit(f"fuzz_readers: the shared corpus is not at {CORPUS}")
-    read = lambda rel: (CORPUS / rel).read_bytes()  # noqa: E731
+
+    def read(rel: str) -> bytes:
+        return (CORPUS / rel).read_bytes()
+
     return {
         "cyclonedx-json": [
             read("cyclonedx/trivy_license-cyclonedx-1.5.json"),
@@ -347,7 +362,7 @@ class Mutator:
                 if op == 0:
                     doc = value
                 continue
-            parent = _get(doc, path[:-1])
+            parent: Any = _get(doc, path[:-1])
             key = path[-1]
             if op in (0, 1):
                 parent[key] = value
@@ -361,7 +376,7 @@ class Mutator:
                     target.insert(rng.randint(0, len(target)), value)
                 else:
                     parent[key] = value
-            elif op == 4 and isinstance(parent, list):
+            elif op == 4 and isinstance(parent, list) and isinstance(key, int):
                 parent.extend([copy.deepcopy(parent[key])] * rng.randint(1, 20))
             elif op == 5 and isinstance(parent, dict):
                 parent[rng.choice(KEYS)] = parent.pop(key)
@@ -391,7 +406,8 @@ class Mutator:
             op = rng.randrange(9)
             if op == 0:
                 prologue = rng.choice(XML_PROLOGUES)
-                text = re.sub(r"<bom\b", lambda m, p=prologue: p + m[0], text, count=1)
+                at = text.find("<bom")
+                text = text[:at] + prologue + text[at:] if at >= 0 else text
             elif op == 1:
                 positions = [m.end() for m in re.finditer(r"<(?:name|id|expression)>", text)]
                 if positions:
@@ -711,7 +727,9 @@ def run_reader(
                 encoding="utf-8",
             )
     for number, (elapsed, data) in enumerate(stats.slow_inputs, 1):
-        (crash_dir / f"{reader}-slow-{number}-{elapsed:.1f}s.bin").write_bytes(data)
+        slow = crash_dir / f"{reader}-slow-{number}-{elapsed:.1f}s-{len(data)}-bytes.bin"
+        # A slow input that is simply huge (a mutation repeated a 1 MB string) is not kept.
+        slow.write_bytes(data if len(data) <= 16 * 2**20 else data[:4096])
     return stats
 
 

@@ -80,12 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
             help="refuse inputs larger than this (default: 256M)",
         )
         p.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+        p.add_argument(
+            "--verbose",
+            action="store_true",
+            help="list on stderr every file read and every file a directory scan skipped",
+        )
 
     check = sub.add_parser(
         "check",
-        help="check SBOMs against the policy",
-        description="Check SBOMs (CycloneDX JSON/XML, SPDX JSON/tag-value, "
-        "pip-licenses JSON) against the policy.",
+        help="check SBOMs, lockfiles and deployment artifacts against the policy",
+        description="Check SBOMs (CycloneDX JSON/XML, SPDX JSON/tag-value, pip-licenses "
+        "JSON), lockfiles (requirements.txt, poetry.lock, uv.lock, Pipfile.lock, pylock.toml, "
+        "package-lock.json) and deployment artifacts (Helm charts, Chart.lock, packaged "
+        "charts, values.yaml, Kubernetes manifests, Dockerfiles, compose files) against the "
+        "policy. A directory is walked for all of these.",
     )
     check.add_argument("paths", nargs="*", type=Path, metavar="PATH")
     common(check)
@@ -135,6 +143,11 @@ def _check(args: argparse.Namespace) -> int:
         print(f"rune-policy: report written to {args.output} ({result.verdict})", file=sys.stderr)
     else:
         sys.stdout.write(rendered)
+    if args.verbose:
+        for read in result.inputs:
+            print(f"rune-policy: read {read.path} as {read.format}", file=sys.stderr)
+        for path, reason in result.skipped:
+            print(f"rune-policy: skipped {path}: {reason}", file=sys.stderr)
     for error in result.input_errors:
         print(f"rune-policy: error: {error.problem}", file=sys.stderr)
     if result.input_errors:
@@ -149,7 +162,8 @@ def _explain(args: argparse.Namespace) -> int:
     if not args.paths and not args.env:
         raise UsageError("give the SBOM paths to look in, and/or --env")
     policy = _policy(args)
-    results, errors = read_all(args.paths, env=args.env, max_bytes=args.max_input_size)
+    inputs = read_all(args.paths, env=args.env, max_bytes=args.max_input_size)
+    results, errors = inputs.results, inputs.errors
     for error in errors:
         print(f"rune-policy: error: {error.problem}", file=sys.stderr)
     matches = find_components(results, args.component)

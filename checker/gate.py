@@ -33,8 +33,9 @@ from pathlib import Path
 from typing import Protocol
 
 from checker.errors import InputError
-from checker.inputs import DEFAULT_MAX_BYTES
+from checker.inputs import DEFAULT_MAX_BYTES, gc_paused
 from checker.licenses import Evaluation, Normalized, Outcome, consistent
+from checker.matching import parse_purl
 from checker.model import (
     Component,
     ComponentRef,
@@ -77,6 +78,7 @@ class RunResult:
     inputs: list[ReadResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     input_errors: list[InputError] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def components(self) -> int:
@@ -121,24 +123,42 @@ class Evaluator:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self._identity_cache: dict[
-            tuple[str | None, str, str | None, str, str | None],
-            tuple[tuple[Decision, str] | None, str | None],
-        ] = {}
+        #: (license text, kind) -> True when that statement alone passes cleanly.
+        self._clean: dict[tuple[str, Kind], bool] = {}
 
     def _identity(self, component: Component) -> tuple[tuple[Decision, str] | None, str | None]:
-        image = str(component.image) if component.image is not None else None
-        key = (component.purl, component.name, component.version, component.kind.value, image)
-        cached = self._identity_cache.get(key)
-        if cached is None:
-            decided = self.policy.decide(component)
-            stack = None if decided else self.policy.is_stack(component)
-            cached = (decided, stack)
-            if len(self._identity_cache) < 200_000:
-                self._identity_cache[key] = cached
-        return cached
+        return self.policy.identify(component)
+
+    def _passes_cleanly(self, text: str, kind: Kind) -> bool:
+        key = (text, kind)
+        clean = self._clean.get(key)
+        if clean is None:
+            lic = self.policy.licenses
+            normalized = lic.normalizer.normalize(text)
+            clean = bool(
+                normalized.ok
+                and not normalized.ambiguous
+                and lic.rules.evaluate(normalized, kind).outcome is Outcome.ALLOW
+            )
+            if len(self._clean) < 100_000:
+                self._clean[key] = clean
+        return clean
 
     def evaluate(self, component: Component) -> list[Finding]:
+        """The findings for one component.
+
+        Most components of a real SBOM are undecided by the table and carry a
+        license that passes; they are settled here with two lookups, and only
+        the rest go through :meth:`trace`, which records every step.
+        """
+        if component.licenses:
+            decided, stack = self.policy.identify(component)
+            if (
+                decided is None
+                and stack is None
+                and all(self._passes_cleanly(i.text, component.kind) for i in component.licenses)
+            ):
+                return []
         return self.trace(component).findings
 
     def trace(self, component: Component) -> ComponentTrace:
@@ -146,6 +166,7 @@ class Evaluator:
         decision, matched_by = decided if decided else (None, None)
         findings: list[Finding] = []
         ref = _ref(component)
+        license_source = component.license_source or "the input"
 
         def add(
             rule: str,
@@ -165,6 +186,7 @@ class Evaluator:
                     license=license_text,
                     policy_entry=decision.id if decision else None,
                     path=component.path,
+                    license_source=license_source if license_text is not None else None,
                 )
             )
 
@@ -193,8 +215,21 @@ class Evaluator:
                 "ADR before shipping it",
             )
 
+        if (
+            decision is not None
+            and decision.decision != "rejected"
+            and component.image is not None
+            and component.image.digest is None
+        ):
+            add(
+                "unpinned-image",
+                self.policy.unpinned_image,
+                f"{component.display} is approved ({decision.id}) but not pinned by digest; "
+                "pin it as IMAGE:TAG@sha256:... so the reviewed image is the one that runs",
+            )
+
         evidence = list(component.licenses)
-        license_source = "input"
+        license_source = component.license_source or "the input"
         if not evidence and decision is not None and decision.license:
             evidence = [
                 LicenseEvidence(
@@ -317,44 +352,109 @@ def _note_findings(result: ReadResult) -> Iterable[Finding]:
 
 
 def evaluate_results(results: Sequence[ReadResult], policy: Policy) -> list[Finding]:
+    """Every finding for every component, with the cyclic collector paused.
+
+    A large SBOM leaves a million live objects; letting the collector walk
+    them again and again while evaluation allocates costs more than the
+    evaluation itself, and nothing here forms reference cycles.
+    """
     evaluator = Evaluator(policy)
     findings: list[Finding] = []
-    for result in results:
-        findings.extend(_note_findings(result))
-        for component in result.components:
-            findings.extend(evaluator.evaluate(component))
+    with gc_paused():
+        for result in results:
+            findings.extend(_note_findings(result))
+            evaluate = evaluator.evaluate
+            for component in result.components:
+                found = evaluate(component)
+                if found:
+                    findings.extend(found)
     return findings
+
+
+#: Formats that name packages without saying their license (npm's lock does).
+UNLICENSED_FORMATS = frozenset({"requirements", "poetry-lock", "uv-lock", "pipfile-lock", "pylock"})
+
+
+def _purl_key(purl: str | None) -> tuple[str, str, str, str] | None:
+    ident = parse_purl(purl) if purl else None
+    if ident is None or not ident.version:
+        return None
+    return ident.type, ident.namespace, ident.name, ident.version
+
+
+def join_licenses(results: Sequence[ReadResult]) -> int:
+    """Give lockfile entries the licenses other inputs of the run state for them.
+
+    A lockfile names ``psycopg==3.3.9`` but not its license; an SBOM or the
+    installed environment given in the same run may. Entries are joined by
+    purl (type, namespace, normalized name and exact version): a different
+    version is a different release and may carry a different license. What
+    stays unjoined falls back to the decision table, else fails closed.
+    Returns how many components were joined.
+    """
+    index: dict[tuple[str, str, str, str], tuple[list[LicenseEvidence], str]] = {}
+    for result in results:
+        if result.format in UNLICENSED_FORMATS:
+            continue
+        for component in result.components:
+            if component.licenses:
+                key = _purl_key(component.purl)
+                if key is not None and key not in index:
+                    index[key] = (component.licenses, result.path)
+    joined = 0
+    if not index:
+        return joined
+    for result in results:
+        if result.format not in UNLICENSED_FORMATS:
+            continue
+        for component in result.components:
+            if component.licenses:
+                continue
+            key = _purl_key(component.purl)
+            found = index.get(key) if key is not None else None
+            if found is not None:
+                component.licenses = list(found[0])
+                component.license_source = f"{found[1]} (joined by purl)"
+                joined += 1
+    return joined
+
+
+@dataclass(slots=True)
+class Inputs:
+    """Everything read for one run."""
+
+    results: list[ReadResult] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def read_all(
     paths: Sequence[Path], *, env: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
-) -> tuple[list[ReadResult], list[InputError]]:
-    """Read every input; one unreadable file never hides the others."""
-    from checker.sbom import read_input
+) -> Inputs:
+    """Read every input (files and directory trees) and join lockfile licenses.
 
-    results: list[ReadResult] = []
-    errors: list[InputError] = []
-    for path in paths:
-        try:
-            results.append(read_input(path, max_bytes))
-        except InputError as exc:
-            errors.append(exc)
-        except MemoryError:
-            errors.append(InputError(str(path), "", "too large to read into memory"))
+    One unreadable file never hides the others: its error is kept and the
+    rest are read.
+    """
+    from checker.sources import read_paths
+
+    found = read_paths(list(paths), max_bytes)
+    inputs = Inputs(found.results, found.errors, found.skipped)
     if env:
         from checker.sbom.environment import read_environment
 
-        results.append(read_environment())
-    return results, errors
+        inputs.results.append(read_environment())
+    join_licenses(inputs.results)
+    return inputs
 
 
 def check(
     paths: Sequence[Path], policy: Policy, *, env: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> RunResult:
     """Read the inputs and evaluate every component against the policy."""
-    results, errors = read_all(paths, env=env, max_bytes=max_bytes)
-    findings = evaluate_results(results, policy)
-    for error in errors:
+    inputs = read_all(paths, env=env, max_bytes=max_bytes)
+    findings = evaluate_results(inputs.results, policy)
+    for error in inputs.errors:
         findings.append(
             Finding(
                 rule="unreadable-input",
@@ -364,7 +464,7 @@ def check(
                 source=Origin(error.problem.path, error.problem.location),
             )
         )
-    return RunResult(results, findings, errors)
+    return RunResult(inputs.results, findings, inputs.errors, inputs.skipped)
 
 
 def find_components(results: Sequence[ReadResult], query: str) -> list[Component]:

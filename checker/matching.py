@@ -13,6 +13,7 @@ import fnmatch
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import unquote
 
 from packageurl import PackageURL
 
@@ -39,18 +40,64 @@ def _normalize_name(purl_type: str, name: str) -> str:
     return name
 
 
-@lru_cache(maxsize=200_000)
+_IMAGE_TYPES = frozenset({"oci", "docker"})
+
+
 def parse_purl(text: str) -> PurlIdentity | None:
-    """Parse a purl with packageurl-python; None when it is not a valid purl."""
+    """The identity parts of a purl; None when it is not one.
+
+    Matching runs once per component, and in a 100,000-component SBOM every
+    purl is different, so nothing can be cached. Splitting the four parts
+    matching needs is done here by the purl grammar (scheme, type,
+    namespace, name, ``@`` version, ``?`` qualifiers, ``#`` subpath), with
+    packageurl-python kept for what needs its full parse and validation:
+    image purls, whose qualifiers carry the registry. A property test holds
+    the two to the same answers.
+    """
+    if not text.startswith("pkg:") and text[:4].lower() != "pkg:":
+        return None
+    body = text[4:]
+    if body.startswith("/"):
+        body = body.lstrip("/")
+    cut = body.find("?")
+    if cut < 0 or "#" in body[:cut]:
+        cut = body.find("#")
+    path = body if cut < 0 else body[:cut]
+    slash = path.find("/")
+    if slash <= 0:
+        return None
+    purl_type = path[:slash].lower()
+    if purl_type in _IMAGE_TYPES:
+        return _parse_purl_fully(text)
+    rest = path[slash + 1 :]
+    version = None
+    at = rest.find("@", rest.rfind("/") + 1)
+    if at >= 0:
+        version = rest[at + 1 :] or None
+        rest = rest[:at]
+    namespace, _, name = rest.rpartition("/")
+    if "%" in path:
+        namespace, name = unquote(namespace), unquote(name)
+        version = unquote(version) if version else version
+    if not name:
+        return None
+    if namespace:
+        namespace = namespace.strip("/").lower()
+    return PurlIdentity(purl_type, namespace, _normalize_name(purl_type, name), version, ())
+
+
+@lru_cache(maxsize=4096)
+def _parse_purl_fully(text: str) -> PurlIdentity | None:
     try:
         purl = PackageURL.from_string(text)
     except (ValueError, TypeError):
         return None
     qualifiers = purl.qualifiers if isinstance(purl.qualifiers, dict) else {}
+    purl_type = str(purl.type).lower()
     return PurlIdentity(
-        type=purl.type.lower(),
+        type=purl_type,
         namespace=(purl.namespace or "").lower(),
-        name=_normalize_name(purl.type.lower(), purl.name),
+        name=_normalize_name(purl_type, str(purl.name)),
         version=purl.version,
         qualifiers=tuple(sorted((str(k), str(v)) for k, v in qualifiers.items())),
     )
@@ -142,7 +189,12 @@ class Matcher:
             for pattern in self.purls:
                 if pattern.matches(ident):
                     return pattern.text
-        image = image_of(component, ident)
+        return self.matches_identity(component, ident, image_of(component, ident))
+
+    def matches_identity(
+        self, component: Component, ident: PurlIdentity | None, image: ImageRef | None
+    ) -> str | None:
+        """Image, chart and bare-name patterns, given what was already parsed."""
         if image is not None:
             for image_pattern in self.images:
                 if image_pattern.matches(image):
@@ -170,3 +222,82 @@ def image_of(component: Component, ident: PurlIdentity | None = None) -> ImageRe
             ident.type, ident.namespace or None, ident.name, ident.version, dict(ident.qualifiers)
         )
     return None
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def _is_glob(text: str | None) -> bool:
+    return text is not None and any(c in _GLOB_CHARS for c in text)
+
+
+class MatchIndex:
+    """Rows' matchers indexed so a component is compared with few patterns.
+
+    Trying every pattern of every row for every component is what a naive
+    gate does; on a 100,000-component SBOM that is millions of glob matches.
+    Purl patterns without globs are looked up by (type, namespace, name);
+    glob patterns are grouped by purl type. The first row in file order that
+    recognises a component still wins, as in :meth:`Matcher.matches`.
+    """
+
+    def __init__(self, matchers: list[Matcher]) -> None:
+        self._matchers = matchers
+        self._exact: dict[tuple[str, str | None, str], list[tuple[int, PurlPattern]]] = {}
+        self._typed: dict[str, list[tuple[int, PurlPattern]]] = {}
+        self._any_type: list[tuple[int, PurlPattern]] = []
+        self._other_rows = [i for i, m in enumerate(matchers) if m.images or m.charts or m.names]
+        for row, matcher in enumerate(matchers):
+            for pattern in matcher.purls:
+                if _is_glob(pattern.type):
+                    self._any_type.append((row, pattern))
+                elif _is_glob(pattern.namespace) or _is_glob(pattern.name):
+                    self._typed.setdefault(pattern.type, []).append((row, pattern))
+                else:
+                    key = (pattern.type, pattern.namespace, pattern.name)
+                    self._exact.setdefault(key, []).append((row, pattern))
+
+    def first(
+        self, component: Component, ident: PurlIdentity | None = None
+    ) -> tuple[int, str] | None:
+        """(row index, the pattern that recognised ``component``), or None.
+
+        ``ident`` is the component's parsed purl, when the caller has it.
+        """
+        best: tuple[int, str] | None = None
+        if ident is None and component.purl:
+            ident = parse_purl(component.purl)
+        if ident is not None:
+            exact = self._exact.get((ident.type, ident.namespace or None, ident.name))
+            if exact:
+                for row, pattern in exact:
+                    if pattern.matches(ident):
+                        best = (row, pattern.text)
+                        break
+            typed = self._typed.get(ident.type)
+            for group in (typed, self._any_type):
+                if not group:
+                    continue
+                for row, pattern in group:
+                    if best is not None and row >= best[0]:
+                        break
+                    if pattern.matches(ident):
+                        best = (row, pattern.text)
+                        break
+        if not self._other_rows:
+            return best
+        if (
+            ident is not None
+            and component.image is None
+            and ident.type not in _IMAGE_TYPES
+            and component.kind is not Kind.CHART
+        ):
+            return best  # only image, chart and no-purl name patterns remain
+        image = image_of(component, ident)
+        for row in self._other_rows:
+            if best is not None and row >= best[0]:
+                break
+            hit = self._matchers[row].matches_identity(component, ident, image)
+            if hit is not None:
+                return row, hit
+        return best

@@ -34,9 +34,13 @@ class Kind(StrEnum):
     OTHER = "other"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Origin:
     """Where a fact was read: the file and a place in it.
+
+    Not frozen: a large SBOM creates one per component and one per license
+    statement, and a frozen dataclass costs nearly three times as much to
+    create. Treat it as a value all the same.
 
     ``location`` is a JSON path (``$.components[3].licenses[0]``), an XML path
     (``/bom/components/component[4]``) or ``line N``.
@@ -49,7 +53,7 @@ class Origin:
         return f"{self.path}:{self.location}" if self.location else self.path
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LicenseEvidence:
     """One license statement as the input gave it, before any normalization.
 
@@ -111,6 +115,7 @@ class Component:
     is_subject: bool = False
     scope: str | None = None
     path: tuple[str, ...] = ()
+    license_source: str | None = None
 
     @property
     def display(self) -> str:
@@ -158,3 +163,4 @@ class Finding:
     policy_entry: str | None = None
     path: tuple[str, ...] = ()
     accepted_by: str | None = None
+    license_source: str | None = None

@@ -23,7 +23,14 @@ from checker.licenses import (
     Normalized,
     Normalizer,
 )
-from checker.matching import ChartPattern, ImagePattern, Matcher, PurlPattern
+from checker.matching import (
+    ChartPattern,
+    ImagePattern,
+    Matcher,
+    MatchIndex,
+    PurlIdentity,
+    PurlPattern,
+)
 from checker.model import Component, Kind, Severity
 from checker.versions import VersionRange, parse_range
 from checker.yamlio import Key, Located, load_yaml
@@ -75,17 +82,41 @@ class Policy:
     licenses: LicensePolicy
     directory: Path
     adr_files: dict[str, Path] = field(default_factory=dict)
+    unpinned_image: Severity = Severity.WARNING
+    _rows: MatchIndex = field(init=False, repr=False)
+    _stack: MatchIndex = field(init=False, repr=False)
+    _identity: MatchIndex = field(init=False, repr=False)
 
-    def decide(self, component: Component) -> tuple[Decision, str] | None:
+    def __post_init__(self) -> None:
+        self._rows = MatchIndex([d.matcher for d in self.decisions])
+        self._stack = MatchIndex([self.stack])
+        # Rows then the stack definition as one last row: one lookup answers
+        # "which row decides this, or is it at least a stack component?".
+        self._identity = MatchIndex([*(d.matcher for d in self.decisions), self.stack])
+
+    def identify(
+        self, component: Component, ident: PurlIdentity | None = None
+    ) -> tuple[tuple[Decision, str] | None, str | None]:
+        """(deciding row and pattern, or None; stack pattern when no row decides)."""
+        hit = self._identity.first(component, ident)
+        if hit is None:
+            return None, None
+        row, pattern = hit
+        if row < len(self.decisions):
+            return (self.decisions[row], pattern), None
+        return None, pattern
+
+    def decide(
+        self, component: Component, ident: PurlIdentity | None = None
+    ) -> tuple[Decision, str] | None:
         """The first row that recognises ``component`` and the pattern that did."""
-        for decision in self.decisions:
-            pattern = decision.matcher.matches(component)
-            if pattern is not None:
-                return decision, pattern
-        return None
+        hit = self._rows.first(component, ident)
+        return (self.decisions[hit[0]], hit[1]) if hit is not None else None
 
-    def is_stack(self, component: Component) -> str | None:
-        return self.stack.matches(component)
+    def is_stack(self, component: Component, ident: PurlIdentity | None = None) -> str | None:
+        """The stack pattern ``component`` matches, or None."""
+        hit = self._stack.first(component, ident)
+        return hit[1] if hit is not None else None
 
 
 class _Collector:
@@ -263,10 +294,10 @@ def _pattern_item(
 
 def _decisions(
     doc: Located, normalizer: Normalizer | None, adr_ids: set[str] | None
-) -> tuple[list[Decision], Matcher, list[Problem]]:
+) -> tuple[list[Decision], Matcher, Severity, list[Problem]]:
     c = _Collector(doc)
     data: dict[str, Any] = doc.data
-    c.unknown_keys(data, ("version", "stack", "components"), ())
+    c.unknown_keys(data, ("version", "unpinned_image", "stack", "components"), ())
     if data.get("version") != 1:
         c.add(("version",), "'version' must be 1 (the only policy format this gate reads)")
     stack = Matcher()
@@ -345,7 +376,8 @@ def _decisions(
                 line=doc.line(key),
             )
         )
-    return decisions, stack, c.problems
+    unpinned = _severity(c, data.get("unpinned_image", "warning"), ("unpinned_image",))
+    return decisions, stack, unpinned, c.problems
 
 
 def _severity(c: _Collector, value: Any, key: Key) -> Severity:
@@ -535,9 +567,10 @@ def load_policy(directory: Path, adr_dir: Path | None = None) -> Policy:
         problems.extend(lic_problems)
     decisions: list[Decision] = []
     stack = Matcher()
+    unpinned = Severity.WARNING
     if dep_doc is not None:
         normalizer = license_policy.normalizer if license_policy else Normalizer([])
-        decisions, stack, dep_problems = _decisions(
+        decisions, stack, unpinned, dep_problems = _decisions(
             dep_doc, normalizer, set(adrs) if adrs else None
         )
         problems.extend(dep_problems)
@@ -549,4 +582,4 @@ def load_policy(directory: Path, adr_dir: Path | None = None) -> Policy:
             "fix them and run again",
             problems,
         )
-    return Policy(decisions, stack, license_policy, directory, adrs)
+    return Policy(decisions, stack, license_policy, directory, adrs, unpinned)

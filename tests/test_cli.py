@@ -123,3 +123,25 @@ def test_python_dash_m_and_console_script_agree() -> None:
     via_script = subprocess.run([str(script), *args], capture_output=True, text=True, check=False)
     assert via_module.returncode == via_script.returncode == 1
     assert json.loads(via_module.stdout) == json.loads(via_script.stdout)
+
+
+def test_oversized_input_is_refused_before_reading(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    huge = tmp_path / "huge.json"
+    with open(huge, "wb") as handle:  # sparse: no gigabyte is written or read
+        handle.truncate(2 * 1024**3)
+    code, _, err = run(capsys, "check", str(huge), *POLICY)
+    assert code == 3
+    assert "over the 268,435,456-byte input limit" in err
+    small = tmp_path / "small.json"
+    small.write_bytes((DATA / "psycopg-lgpl.cdx.json").read_bytes())
+    code, _, err = run(capsys, "check", str(small), *POLICY, "--max-input-size", "100")
+    assert code == 3 and "--max-input-size" in err
+
+
+def test_bad_size_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["check", str(DATA / "psycopg-lgpl.cdx.json"), "--max-input-size", "lots"])
+    assert caught.value.code == 2
+    assert "not a size" in capsys.readouterr().err

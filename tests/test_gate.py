@@ -70,9 +70,9 @@ def test_unreadable_input_does_not_hide_the_others(policy: Policy, tmp_path: Pat
 
 
 def test_explain_traces_every_step(policy: Policy) -> None:
-    results, errors = read_all([DATA / "mixed-verdicts.cdx.json"])
-    assert not errors
-    (component,) = find_components(results, "pkg:npm/left@1.0.0")
+    inputs = read_all([DATA / "mixed-verdicts.cdx.json"])
+    assert not inputs.errors
+    (component,) = find_components(inputs.results, "pkg:npm/left@1.0.0")
     trace = Evaluator(policy).trace(component)
     (item,) = trace.licenses
     assert item.evidence.text == "MIT AND AGPL-3.0-only"

@@ -32,6 +32,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
     if finding.path:
         out["path"] = list(finding.path)
+    if finding.license_source:
+        out["license_source"] = finding.license_source
     if finding.accepted_by:
         out["accepted_by"] = finding.accepted_by
     return out

@@ -11,6 +11,11 @@ from checker.model import Finding, Severity
 def _line(finding: Finding) -> str:
     where = str(finding.source)
     entry = f" [policy: {finding.policy_entry}]" if finding.policy_entry else ""
+    if finding.path:
+        chain = " → ".join((*finding.path, finding.component.name))
+        entry += f"\n          path: {chain}"
+    if finding.license_source and finding.license_source != "the input":
+        entry += f"\n          license from: {finding.license_source}"
     return (
         f"  {finding.severity.value.upper():7} {finding.rule}: {finding.message}\n"
         f"          at {where}{entry}"

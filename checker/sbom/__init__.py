@@ -6,11 +6,17 @@ file may hold JSON and a ``.txt`` file may hold SPDX tag-value.
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 
 from checker.errors import InputError
-from checker.inputs import DEFAULT_MAX_BYTES, decode_text, load_json, read_bytes
+from checker.inputs import (
+    DEFAULT_MAX_BYTES,
+    decode_text,
+    gc_paused,
+    is_blank,
+    load_json,
+    read_bytes,
+)
 from checker.model import ReadResult
 
 
@@ -26,13 +32,8 @@ def parse_input(data: bytes, name: str) -> ReadResult:
     cycles; letting the collector scan them repeatedly more than doubles the
     time of the bare JSON parse.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _parse_input(data, name)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _parse_input(data: bytes, name: str) -> ReadResult:
@@ -43,7 +44,7 @@ def _parse_input(data: bytes, name: str) -> ReadResult:
     """
     from checker.sbom import cyclonedx, piplicenses, spdx
 
-    if not data.strip():
+    if is_blank(data):
         raise InputError(name, "", "is empty; expected an SBOM, lockfile or manifest")
     head = data[:4096].lstrip(b"\xef\xbb\xbf\xff\xfe\x00 \t\r\n")
     if head.startswith((b"{", b"[")):

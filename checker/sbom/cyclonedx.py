@@ -55,11 +55,11 @@ from xml.parsers.expat import ErrorString
 
 from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from defusedxml.ElementTree import DefusedXMLParser
-from packageurl import PackageURL
 
 from checker.errors import InputError
+from checker.images import image_from_component
 from checker.inputs import MAX_DEPTH, json_type
-from checker.model import Component, ImageRef, Kind, LicenseEvidence, Note, Origin, ReadResult
+from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult
 
 FORMAT_JSON = "cyclonedx-json"
 FORMAT_XML = "cyclonedx-xml"
@@ -97,23 +97,6 @@ _OS_PURL_PREFIXES = tuple(f"pkg:{t}/" for t in sorted(OS_PURL_TYPES))
 
 _SPEC_VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.\d+)?\s*$")
 _XML_NAMESPACE = re.compile(r"^https?://cyclonedx\.org/schema/bom/(\d+)\.(\d+)$")
-
-#: Registry host names that all mean Docker Hub.
-_DOCKER_HUB = frozenset(
-    {
-        "docker.io",
-        "index.docker.io",
-        "registry-1.docker.io",
-        "registry.hub.docker.com",
-        "hub.docker.com",
-    }
-)
-_IMAGE_REPOSITORY = re.compile(
-    r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$"
-)
-_IMAGE_REGISTRY = re.compile(r"^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?(?::[0-9]+)?$")
-_IMAGE_TAG = re.compile(r"^[\w][\w.-]{0,127}$")
-_IMAGE_DIGEST = re.compile(r"^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[0-9a-fA-F]{32,}$")
 
 
 @contextmanager
@@ -369,7 +352,7 @@ class _JsonReader(_Reader):
                     group,
                     licenses_of(licenses, location) if licenses else [],
                     None,
-                    _image_ref(name, version, purl) if kind is Kind.IMAGE else None,
+                    image_from_component(name, version, purl) if kind is Kind.IMAGE else None,
                     None,
                     subject,
                     scope,
@@ -772,7 +755,7 @@ class _XmlReader(_Reader):
                 group,
                 self._licenses(licenses, location) if licenses is not None else [],
                 None,
-                _image_ref(name, version, purl) if kind is Kind.IMAGE else None,
+                image_from_component(name, version, purl) if kind is Kind.IMAGE else None,
                 None,
                 subject,
                 scope,
@@ -926,7 +909,7 @@ def _text(element: Element) -> str | None:
     return text or None
 
 
-# --------------------------------------------------------------------------- purls and images
+# --------------------------------------------------------------------------- purls
 
 
 def _is_os_purl(purl: str) -> bool:
@@ -953,96 +936,3 @@ def _purl_type(purl: str) -> str:
     rest = purl[4:].lstrip("/")
     end = rest.find("/")
     return rest[:end].lower() if end > 0 else ""
-
-
-def _image_ref(name: str, version: str | None, purl: str | None) -> ImageRef | None:
-    """Best-effort image reference of a ``container`` component.
-
-    The purl (``pkg:oci`` or ``pkg:docker``) is preferred because its parts are
-    explicit; the name (``ghcr.io/org/app:1.2@sha256:...``) fills what the purl
-    lacks. Docker Hub host aliases become ``docker.io`` and single-segment Hub
-    names get ``library/`` so the same image always has the same name. Returns
-    None when nothing reads as an image reference (e.g. Trivy names a
-    container after the tarball it scanned).
-    """
-    registry: str | None = None
-    repository: str | None = None
-    tag: str | None = None
-    digest: str | None = None
-    if purl:
-        try:
-            parsed: PackageURL | None = PackageURL.from_string(purl)
-        except Exception:  # a malformed purl only means no reference from it
-            parsed = None
-        if parsed is not None and parsed.type in ("oci", "docker"):
-            qualifiers = parsed.qualifiers if isinstance(parsed.qualifiers, dict) else {}
-            repository_url = qualifiers.get("repository_url") or ""
-            repository_url = repository_url.split("://", 1)[-1].strip("/")
-            purl_version = parsed.version or None
-            if parsed.type == "oci":
-                tag = qualifiers.get("tag") or None
-                digest = purl_version if purl_version and ":" in purl_version else None
-                if repository_url:
-                    registry, repository = _split_registry(repository_url)
-                else:
-                    repository = parsed.name
-            else:
-                repository = (
-                    f"{parsed.namespace}/{parsed.name}" if parsed.namespace else parsed.name
-                )
-                registry = repository_url or None
-                if purl_version and purl_version.startswith("sha256:"):
-                    digest = purl_version
-                else:
-                    tag = purl_version
-    name_registry, name_repository, name_tag, name_digest = _parse_reference(name)
-    if repository is None:
-        registry, repository = name_registry, name_repository
-    tag = tag or name_tag
-    digest = digest or name_digest
-    if version and not tag and not digest:
-        if ":" in version:
-            digest = version
-        else:
-            tag = version
-    tag = tag if tag and _IMAGE_TAG.match(tag) else None
-    digest = digest if digest and _IMAGE_DIGEST.match(digest) else None
-    if not repository or not _IMAGE_REPOSITORY.match(repository):
-        return None
-    registry = (registry or "docker.io").lower()
-    if not _IMAGE_REGISTRY.match(registry):
-        return None
-    if registry in _DOCKER_HUB:
-        registry = "docker.io"
-        if "/" not in repository:
-            repository = f"library/{repository}"
-    return ImageRef(registry, repository, tag, digest)
-
-
-def _split_registry(reference: str) -> tuple[str | None, str]:
-    """Split ``host[:port]/path`` into registry and repository (Docker rules)."""
-    first, slash, rest = reference.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        return first, rest
-    return None, reference
-
-
-def _parse_reference(name: str) -> tuple[str | None, str | None, str | None, str | None]:
-    """Split ``[registry/]repository[:tag][@digest]``; (None, ...) if not one."""
-    text = name.strip()
-    if not text or any(ch.isspace() for ch in text):
-        return None, None, None, None
-    digest: str | None = None
-    if "@" in text:
-        text, _, digest = text.partition("@")
-        if not _IMAGE_DIGEST.match(digest):
-            digest = None
-    registry, repository = _split_registry(text)
-    tag: str | None = None
-    last_slash = repository.rfind("/")
-    colon = repository.rfind(":")
-    if colon > last_slash:
-        repository, tag = repository[:colon], repository[colon + 1 :]
-        if not _IMAGE_TAG.match(tag):
-            tag = None
-    return registry, repository or None, tag, digest

@@ -47,8 +47,17 @@ def normalize_pypi_name(name: str) -> str:
     return _PEP503_RUN.sub("-", name.strip()).lower()
 
 
-def pypi_purl(name: str, version: str | None) -> str:
-    """The purl of a PyPI distribution, built with packageurl-python."""
+_PEP508_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+def pypi_purl(name: str, version: str | None) -> str | None:
+    """The purl of a PyPI distribution, built with packageurl-python.
+
+    None when ``name`` is not a valid distribution name (PEP 508): such a
+    component is still checked, by name, but gets no identity to match.
+    """
+    if not _PEP508_NAME.match(name.strip()):
+        return None
     return PackageURL(type="pypi", name=normalize_pypi_name(name), version=version).to_string()
 
 

@@ -14,13 +14,11 @@ rules that decide kind, license and subject exist once.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from packageurl import PackageURL
-
 from checker.errors import InputError
+from checker.images import image_from_purl_text, parse_image, split_reference
 from checker.inputs import json_type
 from checker.model import Component, ImageRef, Kind, LicenseEvidence, Note, Origin, ReadResult
 
@@ -32,22 +30,6 @@ _SNIFF_LINES = 40
 #: Purl types whose packages come from an operating-system distribution.
 _OS_PURL_TYPES = frozenset({"deb", "apk", "rpm", "alpm"})
 _IMAGE_PURL_TYPES = frozenset({"oci", "docker"})
-
-#: Docker Hub's many host names; one canonical spelling keeps identity rules
-#: (``docker.io/bitnami/postgresql``) from missing an ``index.docker.io`` image.
-_DOCKER_HUB_HOSTS = frozenset(
-    {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
-)
-
-# Compiled once: the large corpus file has thousands of packages.
-_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REPOSITORY_RE = re.compile(rf"{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*")
-_REGISTRY_RE = re.compile(
-    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)"
-    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?"
-)
-_TAG_RE = re.compile(r"[\w][\w.-]{0,127}")
-_DIGEST_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}")
 
 _NO_LICENSE_VALUES = frozenset({"NOASSERTION", "NONE"})
 
@@ -631,43 +613,8 @@ def _licenses(raw: _RawPackage, component: Component, notes: _Notes) -> None:
 # --------------------------------------------------------------------------
 
 
-def parse_image_reference(text: str) -> ImageRef | None:
-    """Split ``[registry/]repository[:tag][@digest]`` the way Docker does.
-
-    The first path segment is a registry only if it has a dot, a port or is
-    ``localhost``; otherwise the image is on Docker Hub, where one-segment
-    names live under ``library/``. Returns None for anything that is not a
-    syntactically valid reference, so callers can use it as a test too.
-    """
-    text = text.strip()
-    if not text or any(ch.isspace() for ch in text):
-        return None
-    rest, at, digest = text.partition("@")
-    if at:
-        if not _DIGEST_RE.fullmatch(digest):
-            return None
-    else:
-        digest = ""
-    tag = ""
-    colon = rest.rfind(":")
-    if colon > rest.rfind("/"):
-        rest, tag = rest[:colon], rest[colon + 1 :]
-        if not _TAG_RE.fullmatch(tag):
-            return None
-    first, slash, remainder = rest.partition("/")
-    if slash and ("." in first or ":" in first or first == "localhost"):
-        if not _REGISTRY_RE.fullmatch(first):
-            return None
-        registry, repository = first.lower(), remainder
-    else:
-        registry, repository = "docker.io", rest
-    if not _REPOSITORY_RE.fullmatch(repository):
-        return None
-    if registry in _DOCKER_HUB_HOSTS:
-        registry = "docker.io"
-        if "/" not in repository:
-            repository = f"library/{repository}"
-    return ImageRef(registry, repository, tag or None, digest or None)
+#: The one image-reference parser (kept under this name for callers of this module).
+parse_image_reference = parse_image
 
 
 def _image_from_document_name(name: str) -> ImageRef | None:
@@ -677,11 +624,11 @@ def _image_from_document_name(name: str) -> ImageRef | None:
     that happen to fit the reference grammar; a tag, a digest or an explicit
     registry is required before the name is taken for an image.
     """
-    ref = parse_image_reference(name)
+    ref = parse_image(name)
     if ref is None:
         return None
-    first, slash, _ = name.strip().partition("/")
-    explicit_registry = bool(slash) and ("." in first or ":" in first or first == "localhost")
+    parts = split_reference(name)
+    explicit_registry = parts is not None and parts.registry is not None
     if ref.digest or ref.tag or explicit_registry:
         return ref
     return None
@@ -693,14 +640,14 @@ def _image_for_package(
     """Best image reference for an image package: purl, Trivy attributions, name."""
     ref: ImageRef | None = None
     if purl and purl_type in _IMAGE_PURL_TYPES:
-        ref = _image_from_purl(purl)
+        ref = image_from_purl_text(purl)
     repo_tags: list[ImageRef] = []
     for text in raw.attributions:
         label, _, value = text.partition(":")
         label = label.strip()
         if label not in ("RepoDigest", "RepoTag", "Reference"):
             continue
-        parsed = parse_image_reference(value)
+        parsed = parse_image(value)
         if parsed is None:
             continue
         if label == "RepoDigest" and ref is None:
@@ -710,31 +657,10 @@ def _image_for_package(
     if ref is None and repo_tags:
         ref = repo_tags[0]
     if ref is None and raw.name:
-        ref = parse_image_reference(raw.name)
+        ref = parse_image(raw.name)
     if ref is not None and ref.tag is None:
         for tagged in repo_tags:
             if tagged.name == ref.name and tagged.tag:
                 ref = ImageRef(ref.registry, ref.repository, tagged.tag, ref.digest)
                 break
     return ref
-
-
-def _image_from_purl(purl: str) -> ImageRef | None:
-    try:
-        parsed = PackageURL.from_string(purl)
-    except ValueError:
-        return None
-    qualifiers = parsed.qualifiers if isinstance(parsed.qualifiers, dict) else {}
-    version = parsed.version or ""
-    digest = version if ":" in version else None
-    tag = qualifiers.get("tag") or (None if digest else version or None)
-    repository_url = qualifiers.get("repository_url")
-    if parsed.type == "docker":
-        repo = f"{parsed.namespace}/{parsed.name}" if parsed.namespace else parsed.name
-        base = f"{repository_url.rstrip('/')}/{repo}" if repository_url else repo
-    else:
-        base = repository_url or parsed.name
-    ref = parse_image_reference(base)
-    if ref is None:
-        return None
-    return ImageRef(ref.registry, ref.repository, tag or ref.tag, digest or ref.digest)

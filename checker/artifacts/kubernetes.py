@@ -1,0 +1,222 @@
+"""Kubernetes manifests: the images every object of a multi-document file runs.
+
+* **Workloads** (Pod, PodTemplate, Deployment, StatefulSet, DaemonSet,
+  ReplicaSet, ReplicationController, Job, CronJob of the built-in API groups):
+  the pod spec's ``containers``, ``initContainers`` and
+  ``ephemeralContainers`` images and image volumes (``volumes[].image.reference``);
+  CronJob through ``spec.jobTemplate``.
+* **Custom resources** and any kind this module does not know: every key
+  named ``image`` or ``imageName`` whose value reads as an image reference,
+  and ``image`` maps (``{reference}``, ``{repository, tag}``), anywhere but in
+  ``metadata`` and ``status``. That covers CloudNativePG (``Cluster``
+  ``spec.imageName``, ``spec.postgresql.extensions[].image.reference``,
+  ``Pooler`` ``spec.pgbouncer.image`` and its pod template, ``ImageCatalog``
+  ``spec.images[].image``) and most operators. A Cluster that takes its image
+  from a catalog (``spec.imageCatalogRef``) is noted.
+* **Kustomization** ``images[]`` overrides (``newName``/``newTag``/``digest``).
+* Kinds that never name images (ConfigMap, Secret, Service, RBAC, CRDs ...)
+  are skipped: a ConfigMap key called ``image`` is data, not a deployment.
+* ``List`` kinds are read item by item.
+
+Every image component has ``path=("Kind/name",)`` and the line of its image
+key. A Helm template (``{{ }}`` outside quotes that is not YAML) gives a note
+and no components.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.artifacts.values import Hit, ScanOptions, hit_results, manifest_image_key, scan
+from checker.artifacts.yamldocs import YMap, YSeq, load
+from checker.errors import InputError
+from checker.images import parse_image, unresolved_message
+from checker.model import Note, Origin, ReadResult
+
+FORMAT = "kubernetes"
+
+_WORKLOAD_GROUPS = frozenset(
+    {"v1", "apps/v1", "batch/v1", "batch/v1beta1", "extensions/v1beta1"}
+    | {"apps/v1beta1", "apps/v1beta2"}
+)
+_POD_SPEC: dict[str, tuple[str, ...]] = {
+    "Pod": ("spec",),
+    "PodTemplate": ("template", "spec"),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+_NO_IMAGES = frozenset(
+    {
+        "APIService",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "CustomResourceDefinition",
+        "Endpoints",
+        "EndpointSlice",
+        "Event",
+        "HorizontalPodAutoscaler",
+        "Ingress",
+        "IngressClass",
+        "Lease",
+        "LimitRange",
+        "MutatingWebhookConfiguration",
+        "Namespace",
+        "NetworkPolicy",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "PodDisruptionBudget",
+        "PriorityClass",
+        "ResourceQuota",
+        "Role",
+        "RoleBinding",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "StorageClass",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+        "ValidatingWebhookConfiguration",
+    }
+)
+_SKIPPED_TOP = frozenset({"apiVersion", "kind", "metadata", "status"})
+_MAX_LIST_DEPTH = 8
+
+
+class _Reader:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.result = ReadResult(path=path, format=FORMAT)
+        self.notes = self.result.notes
+
+    def note(self, line: int, message: str) -> None:
+        self.notes.append(Note(Origin(self.path, f"line {line}"), message))
+
+    def read(self, data: bytes) -> ReadResult:
+        loaded = load(data, self.path)
+        self.notes.extend(loaded.notes)
+        for document in loaded.documents:
+            root = document.root
+            if root is None:
+                continue
+            if not isinstance(root, YMap):
+                self.note(
+                    document.line,
+                    f"document {document.index + 1} is not a Kubernetes object (a mapping); "
+                    "skipped",
+                )
+                continue
+            self.object(root, document.index, 0)
+        return self.result
+
+    def object(self, obj: YMap, index: int, depth: int) -> None:
+        kind = (obj.text("kind") or "").strip()
+        api = (obj.text("apiVersion") or "").strip()
+        metadata = obj.get("metadata")
+        name = ""
+        if isinstance(metadata, YMap):
+            name = (metadata.text("name") or "").strip()
+            if not name and metadata.text("generateName"):
+                name = (metadata.text("generateName") or "").strip() + "*"
+        label = f"{kind or 'object'}/{name or f'document-{index + 1}'}"
+        items = obj.get("items")
+        if kind.endswith("List") and isinstance(items, YSeq):
+            if depth >= _MAX_LIST_DEPTH:
+                self.note(obj.line, f"{label}: lists nested too deeply; skipped")
+                return
+            for item in items:
+                if isinstance(item, YMap):
+                    self.object(item, index, depth + 1)
+            return
+        if not kind:
+            self.note(obj.line, f"document {index + 1} has no `kind`; read for images anyway")
+        if kind in _NO_IMAGES:
+            return
+        if kind == "Kustomization":
+            self.kustomization(obj, label)
+            return
+        spec_path = _POD_SPEC.get(kind) if api in _WORKLOAD_GROUPS else None
+        if spec_path is not None:
+            pod_spec = _get(obj, spec_path)
+            if not isinstance(pod_spec, YMap):
+                self.note(obj.line, f"{label} has no pod spec at {'.'.join(spec_path)}")
+                return
+            hits = scan(pod_spec, ScanOptions(image_key=manifest_image_key, note_invalid=True))
+        else:
+            body = YMap(obj.line, obj.source)
+            for key, value in obj.items():
+                if key not in _SKIPPED_TOP:
+                    body[key] = value
+                    body.lines[key] = obj.key_line(key)
+                    if key in obj.info:
+                        body.info[key] = obj.info[key]
+            hits = scan(body, ScanOptions(image_key=manifest_image_key, note_invalid=False))
+            self.catalog_reference(obj, kind, label)
+        self.result.components.extend(hit_results(hits, (label,), self.notes))
+
+    def catalog_reference(self, obj: YMap, kind: str, label: str) -> None:
+        """CloudNativePG Clusters may take their image from an (Cluster)ImageCatalog."""
+        spec = obj.get("spec")
+        ref = spec.get("imageCatalogRef") if isinstance(spec, YMap) else None
+        if kind != "Cluster" or not isinstance(ref, YMap) or not isinstance(spec, YMap):
+            return
+        catalog = f"{ref.text('kind') or 'ImageCatalog'}/{ref.text('name') or '?'}"
+        major = ref.text("major")
+        self.note(
+            spec.key_line("imageCatalogRef"),
+            f"{label} takes its PostgreSQL image from {catalog}"
+            + (f" (major {major})" if major else "")
+            + "; scan that catalog's manifest for the image",
+        )
+
+    def kustomization(self, obj: YMap, label: str) -> None:
+        images = obj.get("images")
+        if not isinstance(images, YSeq):
+            return
+        hits: list[Hit] = []
+        for position, entry in enumerate(images):
+            if not isinstance(entry, YMap):
+                continue
+            line = images.item_line(position)
+            name = (entry.text("newName") or entry.text("name") or "").strip()
+            if not name:
+                continue
+            text = name
+            tag = (entry.text("newTag") or "").strip()
+            digest = (entry.text("digest") or "").strip()
+            if tag:
+                text += f":{tag}"
+            if digest:
+                text += f"@{digest}"
+            image = parse_image(text)
+            note = None if image is not None else unresolved_message(f"images[{position}]", text)
+            hits.append(Hit(("images", position), obj.source, line, image, note))
+        self.result.components.extend(hit_results(hits, (label,), self.notes))
+
+
+def _get(obj: YMap, keys: tuple[str, ...]) -> Any:
+    current: Any = obj
+    for key in keys:
+        if not isinstance(current, YMap):
+            return None
+        current = current.get(key)
+    return current
+
+
+def read(data: bytes, path: str) -> ReadResult:
+    """Read a Kubernetes manifest (one or more YAML documents)."""
+    try:
+        return _Reader(path).read(data)
+    except InputError:
+        raise
+    except RecursionError:
+        raise InputError(path, "", "nests YAML too deeply to read") from None
+    except Exception as exc:  # the promise: no input makes anything else escape
+        raise InputError(
+            path, "", f"could not be read as a Kubernetes manifest ({type(exc).__name__}: {exc})"
+        ) from None

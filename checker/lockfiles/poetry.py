@@ -1,0 +1,134 @@
+"""Reader for ``poetry.lock`` (lock-version 1.x and 2.x).
+
+Every ``[[package]]`` table becomes a component located at its header line.
+Scope comes from what the lock records: ``category = "main"|"dev"`` in lock
+1.x, ``groups = [...]`` in Poetry 2 (``main`` means required, any other group
+dev-only); locks written by Poetry 1.2-1.8 (lock-version 2.0) record neither,
+so their scope is left unknown. ``optional = true`` (installed only for an
+extra) is scope ``optional``. A ``[package.source]`` of type ``git``, ``url``,
+``file`` or ``directory`` is noted: the package does not come from an index,
+so its name and version do not identify a release. Credentials in source URLs
+are never repeated in notes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.errors import InputError
+from checker.lockfiles._common import (
+    TomlLocator,
+    guarded,
+    load_toml,
+    redact_url,
+    text_or_none,
+    type_name,
+)
+from checker.model import Component, Kind, Note, Origin, ReadResult
+from checker.sbom.piplicenses import pypi_purl
+
+FORMAT = "poetry-lock"
+
+_NON_INDEX_SOURCES = frozenset({"git", "url", "file", "directory"})
+
+
+def read(data: bytes, path: str) -> ReadResult:
+    """Read a poetry.lock into components; only InputError escapes."""
+    return guarded(path, "a poetry.lock", lambda: _read(data, path))
+
+
+def _read(data: bytes, path: str) -> ReadResult:
+    text, doc = load_toml(data, path, "poetry.lock")
+    result = ReadResult(path=path, format=FORMAT)
+    packages = doc.get("package")
+    if packages is None:
+        if "metadata" in doc:
+            return result  # a project without dependencies
+        raise InputError(path, "", "has no [[package]] tables and no [metadata]: not a poetry.lock")
+    if type(packages) is not list:
+        raise InputError(
+            path, "package", f"is a {type_name(packages)}, expected [[package]] tables"
+        )
+    _check_version(doc.get("metadata"), path, result)
+    locate = TomlLocator(text, "package", len(packages))
+    notes = result.notes
+    components = result.components
+    for index, entry in enumerate(packages):
+        if type(entry) is not dict:
+            notes.append(
+                Note(Origin(path, locate(index)), f"package is a {type_name(entry)}; skipped")
+            )
+            continue
+        name = text_or_none(entry.get("name"))
+        where = locate(index)
+        if name is None:
+            notes.append(Note(Origin(path, where), "package has no name; skipped"))
+            continue
+        version = text_or_none(entry.get("version"))
+        if version is None:
+            notes.append(Note(Origin(path, where), f"{name} has no version"))
+        component = Component(
+            name=name,
+            origin=Origin(path, where),
+            version=version,
+            purl=pypi_purl(name, version),
+            kind=Kind.LIBRARY,
+            scope=_scope(entry),
+        )
+        source = entry.get("source")
+        if source is not None:
+            _source(source, component, notes)
+        components.append(component)
+    return result
+
+
+def _check_version(metadata: Any, path: str, result: ReadResult) -> None:
+    if type(metadata) is not dict:
+        return
+    version = text_or_none(metadata.get("lock-version"))
+    if version is not None and version.split(".", 1)[0] not in ("1", "2"):
+        result.notes.append(
+            Note(
+                Origin(path, "metadata.lock-version"),
+                f"lock-version {version} is newer than the 1.x/2.x this reader knows; "
+                "read on a best-effort basis",
+            )
+        )
+
+
+def _scope(entry: dict[str, Any]) -> str | None:
+    scope: str | None = None
+    groups = entry.get("groups")
+    if type(groups) is list and groups:
+        scope = "required" if "main" in groups else "dev"
+    else:
+        category = entry.get("category")
+        if category == "main":
+            scope = "required"
+        elif category == "dev":
+            scope = "dev"
+    if entry.get("optional") is True and scope != "dev":
+        scope = "optional"
+    return scope
+
+
+def _source(source: Any, component: Component, notes: list[Note]) -> None:
+    if type(source) is not dict:
+        notes.append(
+            Note(component.origin, f"{component.name}: source is a {type_name(source)}; ignored")
+        )
+        return
+    kind = text_or_none(source.get("type"))
+    if kind not in _NON_INDEX_SOURCES:
+        return
+    url = text_or_none(source.get("url")) or "?"
+    ref = text_or_none(source.get("resolved_reference")) or text_or_none(source.get("reference"))
+    at = f"@{ref}" if ref and kind == "git" else ""
+    notes.append(
+        Note(
+            component.origin,
+            f"{component.name} comes from {kind} source {redact_url(url)}{at}, not from a "
+            "package index: its version does not name a published release, check its "
+            "license at the source",
+        )
+    )

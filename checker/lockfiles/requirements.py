@@ -1,0 +1,528 @@
+"""Reader for pip requirements files (``pip-compile`` output and hand-written).
+
+The line syntax follows pip's own parser (``pip/_internal/req/req_file.py``):
+
+* a line ending in ``\\`` continues on the next one (a whole-line comment
+  never does), then everything from ``#`` at the start of the line or after
+  whitespace is a comment, so ``git+https://host/x#egg=name`` keeps its
+  fragment and the ``# via`` lines of pip-compile disappear;
+* the requirement is every space-separated token before the first token that
+  starts with ``-``; the rest are options (``--hash``, ``-r``, ``-c``,
+  ``-e``, ``--index-url`` ...), split with shell quoting rules;
+* ``-r``/``--requirement`` and ``-c``/``--constraint`` paths are joined to the
+  directory of the file that names them, and read with the same size limit.
+
+What each line becomes:
+
+* ``name==1.2`` (with extras, markers and hashes) is a pinned component; the
+  name is kept as written, the purl uses the PEP 503 name and no extras;
+* an unpinned line (``>=``, ``~=``, ``==1.*``, no version) is a component
+  without version and a note, unless a constraints file pins that name;
+* ``name @ url``, URL/VCS lines and ``-e`` editables become a component named
+  from ``name @``, ``#egg=``, the wheel/sdist file name or the repository URL,
+  with a note: nothing but the source says what version (or license) it is;
+  a local path without a name is a note only;
+* lines of a constraints file only constrain: their packages are not
+  components unless a requirement names them too, and a constraint's ``==``
+  gives the version of an unpinned requirement of the same name (a ``-r``
+  inside a constraints file still includes requirements, as in pip).
+
+Everything that cannot be read is an :class:`~checker.errors.InputError`
+naming the file and line: a requirement pip would reject, an include that
+cannot be read (reported at the line that includes it) and include cycles
+(reported with the chain of files). Environment variables (``${VAR}``) are not
+expanded: the gate's result must not depend on the environment it runs in.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import shlex
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import parse_sdist_filename, parse_wheel_filename
+
+from checker.errors import InputError
+from checker.inputs import DEFAULT_MAX_BYTES, decode_text, read_bytes
+from checker.lockfiles._common import guarded, redact_url
+from checker.model import Component, Kind, Note, Origin, ReadResult
+from checker.sbom.piplicenses import normalize_pypi_name, pypi_purl
+
+FORMAT = "requirements"
+
+#: Includes nested deeper than this are refused (cycles are caught earlier;
+#: a real project nests two or three files).
+MAX_INCLUDE_DEPTH = 32
+
+UNPINNED_HINT = "(pin it with == and hashes)"
+
+_COMMENT = re.compile(r"(^|\s+)#.*$")
+_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+_NAME_AT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")
+_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_EXTRAS_SUFFIX = re.compile(r"\[[^\]]*\]\s*$")
+_ARCHIVES = (
+    ".whl",
+    ".tar.gz",
+    ".tgz",
+    ".tar",
+    ".zip",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.xz",
+    ".txz",
+    ".tlz",
+    ".tar.lz",
+    ".tar.lzma",
+)
+
+#: pip options that take a value, by what this reader does with it.
+_VALUE_OPTIONS = {
+    "-r": "requirement",
+    "--requirement": "requirement",
+    "-c": "constraint",
+    "--constraint": "constraint",
+    "-e": "editable",
+    "--editable": "editable",
+    "--hash": "hash",
+    "-i": "ignored",
+    "--index-url": "ignored",
+    "--extra-index-url": "ignored",
+    "-f": "ignored",
+    "--find-links": "ignored",
+    "--trusted-host": "ignored",
+    "--config-settings": "ignored",
+    "--global-option": "ignored",
+    "--install-option": "ignored",
+    "--no-binary": "ignored",
+    "--only-binary": "ignored",
+    "--use-feature": "ignored",
+}
+_SHORT_VALUE_OPTIONS = ("-r", "-c", "-e", "-i", "-f")
+_FLAG_OPTIONS = frozenset({"--pre", "--no-index", "--require-hashes", "--prefer-binary"})
+
+
+@dataclass(slots=True)
+class RequirementLine:
+    """One requirement (or constraint) as a requirements file states it."""
+
+    path: str
+    line: int
+    text: str
+    name: str | None = None
+    version: str | None = None
+    url: str | None = None
+    editable: bool = False
+    constraint: bool = False
+    hashes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def pinned(self) -> bool:
+        return self.version is not None
+
+
+@dataclass(slots=True)
+class Parsed:
+    """A requirements file with its includes: the result and every line read."""
+
+    result: ReadResult
+    lines: list[RequirementLine]
+
+
+def read(path: Path, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
+    """Read a requirements file (and what it includes) into components."""
+    return read_requirements(path, data, max_bytes).result
+
+
+def read_requirements(path: Path, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Parsed:
+    """Like :func:`read`, also returning every requirement and constraint line."""
+    reader = _Reader(path, max_bytes)
+    return guarded(str(path), "a requirements file", lambda: reader.read(data))
+
+
+def logical_lines(text: str) -> Iterator[tuple[int, str]]:
+    """(first line number, content) of each line after joining and comments.
+
+    The rules are pip's: ``\\`` at the end joins the next line (a comment line
+    ends the join), then comments are cut at ``#`` preceded by whitespace.
+    """
+    parts: list[str] = []
+    first = 0
+    for number, line in enumerate(text.splitlines(), 1):
+        comment = _COMMENT.match(line) is not None
+        if line.endswith("\\") and not comment:
+            if not parts:
+                first = number
+            parts.append(line.strip("\\"))
+            continue
+        if parts:
+            parts.append(" " + line if comment else line)
+            joined, number = "".join(parts), first
+            parts = []
+        else:
+            joined = line
+        content = _COMMENT.sub("", joined).strip()
+        if content:
+            yield number, content
+    if parts:
+        content = _COMMENT.sub("", "".join(parts)).strip()
+        if content:
+            yield first, content
+
+
+class _Reader:
+    def __init__(self, root: Path, max_bytes: int) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+        self.result = ReadResult(path=str(root), format=FORMAT)
+        self.lines: list[RequirementLine] = []
+        #: Files being read, outermost first: (resolved path, as shown).
+        self.stack: list[tuple[Path, str]] = []
+        self.seen: set[tuple[Path, bool]] = set()
+
+    def note(self, path: str, line: int, message: str) -> None:
+        self.result.notes.append(Note(Origin(path, f"line {line}"), message))
+
+    # ------------------------------------------------------------------ files
+
+    def read(self, data: bytes) -> Parsed:
+        key = _key(self.root)
+        self.seen.add((key, False))
+        self.read_file(self.root, key, data, constraint=False)
+        self.emit()
+        return Parsed(self.result, self.lines)
+
+    def read_file(self, path: Path, key: Path, data: bytes, constraint: bool) -> None:
+        name = str(path)
+        self.stack.append((key, name))
+        try:
+            for number, content in logical_lines(_decode(data, name)):
+                self.parse_line(path, number, content, constraint)
+        finally:
+            self.stack.pop()
+
+    def include(self, parent: Path, line: int, target: str, constraint: bool) -> None:
+        where = str(parent)
+        kind = "constraints" if constraint else "requirements"
+        if _URL.match(target):
+            self.note(
+                where,
+                line,
+                f"includes {kind} from {redact_url(target)} by URL; it is not fetched, so "
+                "its packages are not checked (vendor the file and include it by path)",
+            )
+            return
+        if "\x00" in target:
+            raise InputError(where, f"line {line}", f"includes {target!r}, not a valid path")
+        child = Path(os.path.join(os.path.dirname(parent), target))
+        key = _key(child)
+        keys = [k for k, _ in self.stack]
+        if key in keys:
+            chain = [shown for _, shown in self.stack[keys.index(key) :]] + [str(child)]
+            raise InputError(
+                where, f"line {line}", "include cycle: " + " -> ".join(chain) + " (remove one)"
+            )
+        if len(self.stack) >= MAX_INCLUDE_DEPTH:
+            raise InputError(
+                where,
+                f"line {line}",
+                f"includes nest more than {MAX_INCLUDE_DEPTH} files deep; refusing to read on",
+            )
+        if (key, constraint) in self.seen:
+            return
+        self.seen.add((key, constraint))
+        try:
+            mode: int | None = os.stat(child).st_mode
+        except OSError:
+            mode = None  # read_bytes says why
+        if mode is not None and not stat.S_ISREG(mode):
+            # a folder, a FIFO or a device (-r /dev/stdin) would hang or mislead
+            raise InputError(
+                where, f"line {line}", f"includes {kind} file {target!r} ({child}), not a file"
+            )
+        try:
+            data = read_bytes(child, self.max_bytes)
+        except InputError as exc:
+            message = exc.problem.message
+            if message.startswith("is empty"):
+                return  # an empty requirements file is valid: it requires nothing
+            if message == "file not found":
+                message = "which does not exist"
+            raise InputError(
+                where, f"line {line}", f"includes {kind} file {target!r} ({child}) {message}"
+            ) from None
+        self.read_file(child, key, data, constraint)
+
+    # ------------------------------------------------------------------ lines
+
+    def parse_line(self, path: Path, number: int, content: str, constraint: bool) -> None:
+        where = str(path)
+        args, options = _split_args(content)
+        editable: str | None = None
+        hashes: list[str] = []
+        includes: list[tuple[str, bool]] = []
+        if options:
+            try:
+                tokens = shlex.split(options)
+            except ValueError as exc:
+                raise InputError(where, f"line {number}", f"has broken quoting ({exc})") from None
+            i = 0
+            while i < len(tokens):
+                token = tokens[i]
+                i += 1
+                option, value = _option(token)
+                if option in _FLAG_OPTIONS:
+                    continue
+                action = _VALUE_OPTIONS.get(option)
+                if action is None:
+                    self.note(
+                        where,
+                        number,
+                        f"unknown option {option!r} ignored with the rest of the line's options "
+                        "(pip would refuse it)",
+                    )
+                    break
+                if value is None:
+                    if i >= len(tokens):
+                        raise InputError(where, f"line {number}", f"option {option} needs a value")
+                    value = tokens[i]
+                    i += 1
+                if action == "hash":
+                    hashes.append(value)
+                elif action == "requirement":
+                    # as pip does: -r means requirements even inside a constraints file
+                    includes.append((value, False))
+                elif action == "constraint":
+                    includes.append((value, True))
+                elif action == "editable":
+                    editable = value
+        if args:
+            self.requirement(where, number, args, False, constraint, hashes)
+        if editable is not None:
+            self.requirement(where, number, editable, True, constraint, hashes)
+        for target, as_constraint in includes:
+            self.include(path, number, target, as_constraint)
+
+    def requirement(
+        self,
+        where: str,
+        number: int,
+        text: str,
+        editable: bool,
+        constraint: bool,
+        hashes: list[str],
+    ) -> None:
+        req = RequirementLine(
+            where, number, text, editable=editable, constraint=constraint, hashes=hashes
+        )
+        if editable or (not _NAME_AT.match(text) and _is_url_or_path(text)):
+            self.url_requirement(req)
+        else:
+            try:
+                parsed = Requirement(text)
+            except InvalidRequirement as exc:
+                reason = str(exc).splitlines()[0] if str(exc) else "invalid"
+                raise InputError(
+                    where, f"line {number}", f"{text!r} is not a valid requirement ({reason})"
+                ) from None
+            req.name = parsed.name
+            if parsed.url:
+                req.url = parsed.url
+                req.notes.append(
+                    f"{parsed.name} is installed from {redact_url(parsed.url)}, not from a "
+                    "package index: no version to match, check its license at the source"
+                )
+            else:
+                req.version = _pinned(parsed.specifier)
+        self.lines.append(req)
+
+    def url_requirement(self, req: RequirementLine) -> None:
+        """Name (and where possible version) of a URL, VCS or local path line."""
+        text = req.text
+        is_url = bool(_URL.match(text)) or text.startswith((*_VCS, "file:"))
+        location = re.split(r";\s" if is_url else r";", text, maxsplit=1)[0].strip()
+        if not is_url:
+            location = _EXTRAS_SUFFIX.sub("", location)
+        what = "editable " if req.editable else ""
+        shown = redact_url(location)
+        name = _egg(location)
+        guessed = ""
+        if name is None:
+            base = _basename(location)
+            version: str | None = None
+            try:
+                # packaging validates the file name; the name is kept as written
+                if base.endswith(".whl"):
+                    version = str(parse_wheel_filename(base)[1])
+                    name = base.split("-", 1)[0]
+                elif base.lower().endswith(_ARCHIVES):
+                    version = str(parse_sdist_filename(base)[1])
+                    name = base[: base.rfind("-")]
+            except ValueError:  # InvalidWheelFilename, InvalidSdistFilename, InvalidVersion
+                name, version = None, None
+            if name is not None:
+                req.name, req.version = name, version
+                req.url = location
+                req.notes.append(
+                    f"{name} is installed from the {what}archive {shown}, not from a package "
+                    "index; its identity is taken from the file name"
+                )
+                return
+            if location.startswith(_VCS):
+                repo = base.split("@", 1)[0].removesuffix(".git")
+                if _NAME.match(repo):
+                    name, guessed = repo, " (name taken from the repository URL: add #egg=)"
+        if name is None:
+            req.notes.append(
+                f"{what}requirement {shown} names no package (add #egg=name or use "
+                "'name @ url'); it is not checked"
+            )
+            return
+        req.name = name
+        req.url = location
+        req.notes.append(
+            f"{name} is installed from the {what}source {shown}, not from a package index"
+            f"{guessed}: no version to match, check its license at the source"
+        )
+
+    # ------------------------------------------------------------------ output
+
+    def emit(self) -> None:
+        pins: dict[str, str] = {}
+        for req in self.lines:
+            if req.constraint and req.name and req.version and req.url is None:
+                pins.setdefault(normalize_pypi_name(req.name), req.version)
+        emitted: set[tuple[str, str | None, str | None]] = set()
+        for req in self.lines:
+            if req.constraint:
+                continue
+            for message in req.notes:
+                self.note(req.path, req.line, message)
+            if req.name is None:
+                continue
+            version = req.version
+            normalized = normalize_pypi_name(req.name)
+            if version is None and req.url is None:
+                version = pins.get(normalized)
+                if version is None:
+                    self.note(
+                        req.path,
+                        req.line,
+                        f"unpinned requirement {req.text} {UNPINNED_HINT}; the version "
+                        "installed, and so its license, can change",
+                    )
+            key = (normalized, version, req.url)
+            if key in emitted:
+                continue
+            emitted.add(key)
+            self.result.components.append(
+                Component(
+                    name=req.name,
+                    origin=Origin(req.path, f"line {req.line}"),
+                    version=version,
+                    purl=pypi_purl(req.name, version),
+                    kind=Kind.LIBRARY,
+                )
+            )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _key(path: Path) -> Path:
+    """The identity of a file for cycle detection: resolved where possible."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(path))
+
+
+def _decode(data: bytes, path: str) -> str:
+    """UTF-8 (the default), or the encoding a PEP 263 header names, as pip does."""
+    for line in data.splitlines()[:2]:
+        match = _CODING.match(line)
+        if match is None:
+            continue
+        encoding = match.group(1).decode("ascii", "replace")
+        try:
+            if codecs.lookup(encoding).name == "utf-8":
+                break
+            return data.decode(encoding)
+        except (LookupError, UnicodeError, ValueError) as exc:
+            raise InputError(
+                path, "line 1", f"cannot be decoded as {encoding!r} as its header says ({exc})"
+            ) from None
+    return decode_text(data, path)
+
+
+def _split_args(line: str) -> tuple[str, str]:
+    """pip's split: requirement tokens up to the first token starting with '-'."""
+    tokens = line.split(" ")
+    for index, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:index]).strip(), " ".join(tokens[index:])
+    return line, ""
+
+
+def _option(token: str) -> tuple[str, str | None]:
+    """(option, inline value) of ``--opt=value``, ``-rfile`` or ``--flag``."""
+    if token.startswith("--"):
+        option, sep, value = token.partition("=")
+        return option, value if sep else None
+    for short in _SHORT_VALUE_OPTIONS:
+        if token.startswith(short) and len(token) > len(short):
+            return short, token[len(short) :]
+    return token, None
+
+
+def _is_url_or_path(text: str) -> bool:
+    if _URL.match(text) or text.startswith((*_VCS, "file:")):
+        return True
+    head = text.split(";", 1)[0].strip()
+    if head.startswith((".", "/", "~")) or "/" in head or "\\" in head:
+        return True
+    return _EXTRAS_SUFFIX.sub("", head).lower().endswith(_ARCHIVES)
+
+
+def _pinned(specifier: SpecifierSet) -> str | None:
+    """The exact version an ``==`` or ``===`` specifier pins, if any."""
+    for spec in specifier:
+        if spec.operator == "===":
+            return spec.version
+        if spec.operator == "==" and not spec.version.endswith(".*"):
+            return spec.version
+    return None
+
+
+def _egg(location: str) -> str | None:
+    """The name in a ``#egg=name[extras]`` fragment, if it is a valid name."""
+    fragment = location.partition("#")[2]
+    for item in fragment.split("&"):
+        key, _, value = item.partition("=")
+        if key == "egg":
+            name = _EXTRAS_SUFFIX.sub("", unquote(value)).strip()
+            return name if _NAME.match(name) else None
+    return None
+
+
+def _basename(location: str) -> str:
+    """The last path segment of a URL or local path, without query or fragment."""
+    if _URL.match(location) or location.startswith(_VCS):
+        vcs_free = location.split("+", 1)[1] if location.startswith(_VCS) else location
+        try:
+            path = urlsplit(vcs_free).path
+        except ValueError:
+            path = vcs_free.split("#", 1)[0].split("?", 1)[0]
+        return unquote(path.rstrip("/").rsplit("/", 1)[-1])
+    return re.split(r"[/\\]", location.split("#", 1)[0].rstrip("/\\"))[-1]
