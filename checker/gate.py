@@ -23,14 +23,24 @@ Rules (stable ids, used in reports and in the VEX register):
     something odd about an input that was read anyway.
 ``unreadable-input``
     an input could not be read or parsed (exit 3); the rest are still checked.
+``expired-exception``
+    a VEX-register exception would have accepted a finding but has expired;
+    the finding stays an error too.
+``unused-exception``
+    a VEX-register license exception accepted nothing in this run (warning).
+
+With a VEX register (:mod:`checker.vex`), a finding that a current license
+exception covers is marked accepted: it stays in the report with the entry,
+reference and expiry, and counts neither as an error nor as a warning.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from checker.errors import InputError
 from checker.inputs import DEFAULT_MAX_BYTES, gc_paused
@@ -47,6 +57,10 @@ from checker.model import (
     Severity,
 )
 from checker.policy import Decision, Policy
+
+if TYPE_CHECKING:
+    from checker.vex.apply import Applier
+    from checker.vex.loader import VexSet
 
 
 @dataclass(slots=True)
@@ -73,12 +87,18 @@ class ComponentTrace:
 
 @dataclass(slots=True)
 class RunResult:
-    """The outcome of one gate run over several inputs."""
+    """The outcome of one gate run over several inputs.
+
+    ``today`` is the date exceptions were judged on; ``vex`` what the VEX
+    register and OpenVEX documents held (None without a register).
+    """
 
     inputs: list[ReadResult] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     input_errors: list[InputError] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    today: date = field(default_factory=date.today)
+    vex: VexSet | None = None
 
     @property
     def components(self) -> int:
@@ -86,11 +106,18 @@ class RunResult:
 
     @property
     def errors(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.ERROR and not f.accepted_by)
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR and f.accepted is None)
 
     @property
     def warnings(self) -> int:
-        return sum(1 for f in self.findings if f.severity is Severity.WARNING)
+        return sum(
+            1 for f in self.findings if f.severity is Severity.WARNING and f.accepted is None
+        )
+
+    @property
+    def accepted(self) -> int:
+        """Findings a current VEX-register exception accepted."""
+        return sum(1 for f in self.findings if f.accepted is not None)
 
     @property
     def verdict(self) -> str:
@@ -351,12 +378,17 @@ def _note_findings(result: ReadResult) -> Iterable[Finding]:
         )
 
 
-def evaluate_results(results: Sequence[ReadResult], policy: Policy) -> list[Finding]:
+def evaluate_results(
+    results: Sequence[ReadResult], policy: Policy, applier: Applier | None = None
+) -> list[Finding]:
     """Every finding for every component, with the cyclic collector paused.
 
     A large SBOM leaves a million live objects; letting the collector walk
     them again and again while evaluation allocates costs more than the
-    evaluation itself, and nothing here forms reference cycles.
+    evaluation itself, and nothing here forms reference cycles. With an
+    ``applier``, each component's findings are matched to the VEX
+    register's exceptions while the component is at hand (an image
+    exception matches by digest, which a finding does not carry).
     """
     evaluator = Evaluator(policy)
     findings: list[Finding] = []
@@ -367,6 +399,8 @@ def evaluate_results(results: Sequence[ReadResult], policy: Policy) -> list[Find
             for component in result.components:
                 found = evaluate(component)
                 if found:
+                    if applier is not None:
+                        applier.apply(component, found)
                     findings.extend(found)
     return findings
 
@@ -449,11 +483,30 @@ def read_all(
 
 
 def check(
-    paths: Sequence[Path], policy: Policy, *, env: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+    paths: Sequence[Path],
+    policy: Policy,
+    *,
+    env: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    vex: VexSet | None = None,
+    today: date | None = None,
 ) -> RunResult:
-    """Read the inputs and evaluate every component against the policy."""
+    """Read the inputs and evaluate every component against the policy.
+
+    With ``vex`` (a loaded, valid register: :func:`checker.vex.loader.load_vex`),
+    current license exceptions accept the findings they cover, as of ``today``
+    (default: the real date).
+    """
+    today = today or date.today()
+    applier: Applier | None = None
+    if vex is not None:
+        from checker.vex.apply import Applier
+
+        applier = Applier(vex.register.license_exceptions, today)
     inputs = read_all(paths, env=env, max_bytes=max_bytes)
-    findings = evaluate_results(inputs.results, policy)
+    findings = evaluate_results(inputs.results, policy, applier)
+    if applier is not None:
+        findings.extend(applier.finish())
     for error in inputs.errors:
         findings.append(
             Finding(
@@ -464,7 +517,7 @@ def check(
                 source=Origin(error.problem.path, error.problem.location),
             )
         )
-    return RunResult(inputs.results, findings, inputs.errors, inputs.skipped)
+    return RunResult(inputs.results, findings, inputs.errors, inputs.skipped, today, vex)
 
 
 def find_components(results: Sequence[ReadResult], query: str) -> list[Component]:

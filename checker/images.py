@@ -35,6 +35,9 @@ from checker.model import Component, ImageRef, Kind, Origin
 
 DEFAULT_REGISTRY = "docker.io"
 
+#: Purl types that name container images.
+IMAGE_PURL_TYPES = frozenset({"oci", "docker"})
+
 #: Host names that all mean Docker Hub.
 DOCKER_HUB_HOSTS = frozenset(
     {
@@ -180,7 +183,7 @@ def image_from_purl(
     qualifier gives one). A URL scheme in ``repository_url`` is ignored.
     """
     purl_type = purl_type.lower()
-    if purl_type not in ("oci", "docker") or not name:
+    if purl_type not in IMAGE_PURL_TYPES or not name:
         return None
     version = unquote(version) if version else None
     tag = qualifiers.get("tag") or None
@@ -213,7 +216,7 @@ def _purl_image(purl: str) -> tuple[bool, ImageRef | None]:
         parsed = PackageURL.from_string(purl)
     except Exception:  # a malformed purl only means no reference from it
         return False, None
-    if str(parsed.type).lower() not in ("oci", "docker"):
+    if str(parsed.type).lower() not in IMAGE_PURL_TYPES:
         return False, None
     qualifiers = parsed.qualifiers if isinstance(parsed.qualifiers, dict) else {}
     image = image_from_purl(

@@ -9,10 +9,10 @@ from __future__ import annotations
 import codecs
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -25,6 +25,11 @@ DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 #: Cap on nesting of nested components (CycloneDX ``components`` in
 #: ``components``); orjson itself refuses JSON nested deeper than 1024.
 MAX_DEPTH = 64
+
+#: The message for input that exhausts the stack of a recursive reader.
+TOO_DEEP = "is nested too deeply to read"
+
+T = TypeVar("T")
 
 
 def read_bytes(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
@@ -155,3 +160,34 @@ def gc_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def only_input_errors(
+    path: str,
+    what: str,
+    read: Callable[[], T],
+    *,
+    where: str = "",
+    too_deep: str | None = None,
+    too_large: str | None = None,
+) -> T:
+    """Run ``read``; turn anything but InputError into an InputError on ``path``.
+
+    Every reader promises that whatever bytes it is given, only InputError
+    leaves it: this is where that promise is kept. A reader that knows why it
+    can run out of stack or memory says so with ``too_deep`` and
+    ``too_large``; anything else is named by its exception, which is a reader
+    bug the user can still act on.
+    """
+    try:
+        return read()
+    except InputError:
+        raise
+    except Exception as exc:  # the promise: no input makes anything else escape
+        if too_deep is not None and isinstance(exc, RecursionError):
+            message = too_deep
+        elif too_large is not None and isinstance(exc, MemoryError):
+            message = too_large
+        else:
+            message = f"could not be read as {what} ({type(exc).__name__}: {exc})"
+        raise InputError(path, where, message) from None

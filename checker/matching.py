@@ -17,7 +17,7 @@ from urllib.parse import unquote
 
 from packageurl import PackageURL
 
-from checker.images import image_from_purl
+from checker.images import IMAGE_PURL_TYPES, image_from_purl
 from checker.model import Component, ImageRef, Kind
 from checker.versions import VersionRange
 
@@ -38,9 +38,6 @@ def _normalize_name(purl_type: str, name: str) -> str:
     if purl_type == "pypi":
         return _PYPI_SEPARATORS.sub("-", name)
     return name
-
-
-_IMAGE_TYPES = frozenset({"oci", "docker"})
 
 
 def parse_purl(text: str) -> PurlIdentity | None:
@@ -67,7 +64,7 @@ def parse_purl(text: str) -> PurlIdentity | None:
     if slash <= 0:
         return None
     purl_type = path[:slash].lower()
-    if purl_type in _IMAGE_TYPES:
+    if purl_type in IMAGE_PURL_TYPES:
         return _parse_purl_fully(text)
     rest = path[slash + 1 :]
     version = None
@@ -217,7 +214,7 @@ def image_of(component: Component, ident: PurlIdentity | None = None) -> ImageRe
         return component.image
     if ident is None and component.purl:
         ident = parse_purl(component.purl)
-    if ident is not None and ident.type in ("oci", "docker"):
+    if ident is not None and ident.type in IMAGE_PURL_TYPES:
         return image_from_purl(
             ident.type, ident.namespace or None, ident.name, ident.version, dict(ident.qualifiers)
         )
@@ -289,7 +286,7 @@ class MatchIndex:
         if (
             ident is not None
             and component.image is None
-            and ident.type not in _IMAGE_TYPES
+            and ident.type not in IMAGE_PURL_TYPES
             and component.kind is not Kind.CHART
         ):
             return best  # only image, chart and no-purl name patterns remain

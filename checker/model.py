@@ -9,6 +9,7 @@ model this small is what lets a new format be added without touching the rules.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 
@@ -150,6 +151,25 @@ class ComponentRef:
     purl: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    """A current VEX-register exception that accepts a finding.
+
+    The finding stays in every report, marked accepted, so a reviewer sees
+    what was waived, by whom, under which decision and until when.
+    """
+
+    entry: str
+    reference: str
+    approver: str
+    expires: date
+    reason: str
+    origin: Origin
+
+    def days_left(self, today: date) -> int:
+        return (self.expires - today).days
+
+
 @dataclass(slots=True)
 class Finding:
     """One verdict about one component, in the shape every report writes."""
@@ -162,5 +182,5 @@ class Finding:
     license: str | None = None
     policy_entry: str | None = None
     path: tuple[str, ...] = ()
-    accepted_by: str | None = None
+    accepted: Acceptance | None = None
     license_source: str | None = None

@@ -36,7 +36,7 @@ def test_violations_are_exit_1_with_json_contract(capsys: pytest.CaptureFixture[
     report = json.loads(out)
     assert report["report_version"] == 1
     assert report["verdict"] == "fail"
-    assert set(report["summary"]) == {"components", "errors", "warnings"}
+    assert set(report["summary"]) == {"components", "errors", "warnings", "accepted"}
     assert report["summary"]["errors"] == sum(
         1 for f in report["findings"] if f["severity"] == "error"
     )
@@ -145,3 +145,19 @@ def test_bad_size_argument_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
         main(["check", str(DATA / "psycopg-lgpl.cdx.json"), "--max-input-size", "lots"])
     assert caught.value.code == 2
     assert "not a size" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "junit", "markdown"])
+def test_ci_formats_are_available_from_check(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+    code, out, _ = run(
+        capsys,
+        "check",
+        str(DATA / "mixed-verdicts.cdx.json"),
+        *POLICY,
+        "--format",
+        fmt,
+        "--no-vex",
+    )
+    assert code == 1
+    marker = {"sarif": '"version": "2.1.0"', "junit": "<testsuites", "markdown": "FAIL"}[fmt]
+    assert marker in out

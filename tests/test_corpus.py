@@ -8,16 +8,13 @@ these verdicts shows up as a failing test with the component named.
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from checker.gate import RunResult, check
 from checker.model import Finding, Severity
 from checker.policy import Policy, load_policy
-
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
+from tests.helpers import ROOT, corpus_file
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +23,7 @@ def policy() -> Policy:
 
 
 def run(policy: Policy, relative: str) -> RunResult:
-    path = CORPUS / relative
-    if not path.is_file():
-        pytest.skip(f"shared corpus file {relative} is absent (expected at {CORPUS})")
+    path = corpus_file(relative)
     result = check([path], policy)
     assert not result.input_errors, [str(e) for e in result.input_errors]
     return result

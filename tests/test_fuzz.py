@@ -11,16 +11,18 @@ place, never copied) plus generated pip-licenses JSON: byte-level mutations
 and splices, structure-aware JSON mutations (values of other types at random
 JSON paths, huge strings, deep nesting), XML mutations (DTDs, entities,
 external references, deep nesting, truncation) and tag-value line mutations.
-Explicit hostile cases follow. The long campaign is ``benchmarks/fuzz_readers.py``.
+Explicit hostile cases follow. The mutators are those of the long campaign,
+``benchmarks/fuzz_readers.py`` (both take them from ``tests/fuzzing.py``); here
+Hypothesis makes their choices, so a failure shrinks to a small input.
 """
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import pytest
@@ -37,10 +39,27 @@ from checker.report import json as json_report
 from checker.report import text as text_report
 from checker.report.text import render_trace
 from checker.sbom import parse_input
+from tests.fuzzing import (
+    CATCH_ALL,
+    KEYS,
+    NESTED_COMPONENTS,
+    RAW_JSON,
+    STRINGS,
+    cut_xml,
+    deep_components,
+    invalid,
+    license_finder_seed,
+    mutate_bytes,
+    mutate_json,
+    mutate_tag_value,
+    mutate_xml,
+    pip_licenses_seed,
+)
+from tests.helpers import CORPUS, ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-CORPUS = ROOT.parent / "shared" / "corpus"
 NAME = "fuzz"
+
+T = TypeVar("T")
 
 requires_corpus = pytest.mark.skipif(
     not CORPUS.is_dir(), reason=f"shared corpus not found at {CORPUS}"
@@ -70,74 +89,18 @@ TAG_VALUE_SEED_FILES = (
 )
 
 
-def pip_licenses_seed() -> bytes:
-    """pip-licenses ``--format=json`` output (with the variants it really writes)."""
-    rows: list[dict[str, Any]] = [
-        {"Name": "psycopg", "Version": "3.2.3", "License": "GNU Library or LGPL"},
-        {"Name": "requests", "Version": "2.32.3", "License": "Apache Software License"},
-        {"Name": "certifi", "Version": "2024.8.30", "License": "MPL-2.0"},
-        {"Name": "typing_extensions", "Version": "4.12.2", "License": "UNKNOWN"},
-        {"Name": "Jinja2", "Version": "3.1.4", "License": "BSD License; MIT License"},
-        {
-            "Name": "mysql-connector-python",
-            "Version": "9.0.0",
-            "License": "GNU General Public License (GPL)",
-            "License-Metadata": "GPLv2 with FOSS License Exception",
-            "License-Classifier": "GNU General Public License (GPL)",
-        },
-        {"Name": "pydantic", "Version": "2.9.2", "License-Expression": "MIT"},
-    ]
-    return orjson.dumps(rows, option=orjson.OPT_INDENT_2)
-
-
-def json_license_finder_seed() -> bytes:
-    """The json-license-finder variant pip-licenses' reader also accepts."""
-    rows = [
-        {"name": "asyncpg", "version": "0.30.0", "licenses": ["Apache-2.0"]},
-        {"name": "sqlalchemy", "version": "2.0.36", "licenses": ["MIT", "BSD"]},
-    ]
-    return orjson.dumps(rows)
-
-
-def _cut_xml(data: bytes, keep: int) -> bytes:
-    """The document with only its first ``keep`` top-level components, and no dependencies.
-
-    Cut as text (tracking element depth), so the seed keeps its namespace
-    declaration and layout exactly as the producer wrote them.
-    """
-    text = data.decode("utf-8")
-    depth = kept = 0
-    cut: int | None = None
-    for tag in re.finditer(r"<(/?)(components|component)(?=[\s>/])", text):
-        closing = tag[1] == "/"
-        if tag[2] == "component":
-            if closing and depth == 1:
-                kept += 1
-                if kept == keep:
-                    cut = text.index(">", tag.end()) + 1
-        elif not closing:
-            depth += 1
-        else:
-            depth -= 1
-            if depth == 0 and cut is not None:  # the end of the top-level list
-                text = text[:cut] + text[tag.start() :]
-                break
-    text = re.sub(r"<dependencies\b.*?</dependencies>", "", text, flags=re.S)
-    return text.encode("utf-8")
-
-
 @functools.cache
 def seeds() -> dict[str, dict[str, bytes]]:
     """Seeds by reader; the corpus ones only where the corpus is present."""
     found: dict[str, dict[str, bytes]] = {
-        "json": {"pip-licenses": pip_licenses_seed(), "license-finder": json_license_finder_seed()},
+        "json": {"pip-licenses": pip_licenses_seed(), "license-finder": license_finder_seed()},
         "xml": {},
         "tag-value": {},
     }
     if CORPUS.is_dir():
         for rel in JSON_SEED_FILES:
             found["json"][rel] = (CORPUS / rel).read_bytes()
-        found["xml"][XML_SEED_FILE] = _cut_xml(
+        found["xml"][XML_SEED_FILE] = cut_xml(
             (CORPUS / XML_SEED_FILE).read_bytes(), XML_SEED_COMPONENTS
         )
         for rel in TAG_VALUE_SEED_FILES:
@@ -157,11 +120,6 @@ def policy() -> Policy:
     return load_policy(ROOT / "policy")
 
 
-#: Messages of the readers' ``except Exception`` safety nets: still exit 3, but a
-#: Python exception instead of a located explanation usually hides a reader bug.
-CATCH_ALL = re.compile(r"could not be read as [\w -]+ \(\w+: |is nested too deeply to read")
-
-
 def _event(label: str) -> None:
     """Count outcomes in ``--hypothesis-show-statistics`` (only inside a property test)."""
     if currently_in_test_context():
@@ -178,19 +136,8 @@ def assert_reads_or_refuses(data: bytes, policy: Policy) -> ReadResult | None:
         caught = CATCH_ALL.search(exc.problem.message)
         _event("refused by a catch-all (a hidden bug?)" if caught else "refused")
         return None
-    assert isinstance(result, ReadResult)
-    assert result.path == NAME
-    for component in result.components:
-        assert type(component.name) is str and component.name, component
-        assert component.origin.path == NAME, component.origin
-        for field in (component.version, component.purl, component.group, component.scope):
-            assert field is None or type(field) is str, component
-        for evidence in component.licenses:
-            assert type(evidence.text) is str, evidence
-            assert evidence.origin.path == NAME, evidence.origin
-    for note in result.notes:
-        assert note.origin.path == NAME, note
-        assert type(note.message) is str, note
+    problem = invalid(result, NAME)
+    assert problem is None, problem
     # The gate over every component and note, then both reports and one explain trace.
     findings = evaluate_results([result], policy)
     run = RunResult([result], findings)
@@ -212,119 +159,7 @@ def assert_refused(data: bytes, policy: Policy, *, contains: str = "") -> InputE
     return info.value
 
 
-# --------------------------------------------------------------------------- byte-level strategies
-
-#: Fragments that matter to one of the formats' syntax or to license parsing.
-# fmt: off
-TOKENS = (
-    b'"', b"{", b"}", b"[", b"]", b",", b":", b"\\", b"\\u0000", b"\\ud800", b"\x00", b"\xff",
-    b"\xef\xbb\xbf", b"\xc3", b"<", b">", b"/>", b"&", b"&amp;", b"&#0;", b"&#x110000;",
-    b"<![CDATA[", b"]]>", b"<!--", b"-->", b"<?xml", b"\n", b"\r", b"\t", b"<text>", b"</text>",
-    b"SPDXVersion: SPDX-2.3\n", b"PackageName: ", b"NOASSERTION", b" AND ", b" OR ", b" WITH ",
-    b"(", b")", b"GPL-2.0", b"AGPL-3.0-only", b"LicenseRef-", b"pkg:oci/", b"1e999", b"-0",
-    b"null", b"true", b"999999999999999999999999",
-)
-# fmt: on
-
-
-@st.composite
-def byte_mutants(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(st.sampled_from(all_seeds())))
-    for _ in range(draw(st.integers(1, 6))):
-        op = draw(
-            st.sampled_from(
-                ("flip", "set", "insert", "token", "delete", "truncate", "splice", "repeat")
-            )
-        )
-        pos = draw(st.integers(0, len(data)))
-        if op == "flip" and data:
-            pos = min(pos, len(data) - 1)
-            data[pos] ^= 1 << draw(st.integers(0, 7))
-        elif op == "set" and data:
-            pos = min(pos, len(data) - 1)
-            data[pos] = draw(st.integers(0, 255))
-        elif op == "insert":
-            data[pos:pos] = draw(st.binary(min_size=1, max_size=16))
-        elif op == "token":
-            data[pos:pos] = draw(st.sampled_from(TOKENS))
-        elif op == "delete":
-            del data[pos : pos + draw(st.integers(1, 64))]
-        elif op == "truncate":
-            del data[pos:]
-        elif op == "splice":
-            other = draw(st.sampled_from(all_seeds()))
-            cut = draw(st.integers(0, len(other)))
-            data = data[:pos] + other[cut:]
-        elif op == "repeat":
-            chunk = bytes(data[pos : pos + draw(st.integers(1, 200))])
-            data[pos:pos] = chunk * draw(st.integers(2, 50))
-    return bytes(data)
-
-
-# --------------------------------------------------------------------------- JSON strategies
-
-#: Keys the readers look at, to grow fields into documents that lack them.
-# fmt: off
-KNOWN_KEYS = (
-    "bomFormat", "specVersion", "metadata", "component", "components", "services", "name",
-    "version", "purl", "group", "scope", "type", "licenses", "license", "id", "expression",
-    "acknowledgement", "spdxVersion", "SPDXID", "packages", "versionInfo", "licenseConcluded",
-    "licenseDeclared", "externalRefs", "referenceCategory", "referenceType", "referenceLocator",
-    "primaryPackagePurpose", "attributionTexts", "relationships", "spdxElementId",
-    "relatedSpdxElement", "relationshipType", "documentDescribes", "Name", "Version", "License",
-    "License-Expression", "License-Metadata", "License-Classifier", "@graph", "@context",
-)
-# fmt: on
-
-#: Strings that reach interesting code: kinds, purls, image names, license syntax.
-# fmt: off
-INTERESTING_STRINGS = (
-    "", " ", "\x00", "\u2028", "\ufeff", "CycloneDX", "cyclonedx", "1.2", "1.4", "1.6", "1.7",
-    "1.99", "2.0", "SPDX-2.2", "SPDX-2.3", "SPDX-3.0", "library", "application", "container",
-    "operating-system", "framework", "firmware", "bogus", "CONTAINER", "OPERATING-SYSTEM",
-    "required", "excluded", "MIT", "Apache-2.0", "GPL-2.0", "GPL-2.0-or-later",
-    "AGPL-3.0-only", "SSPL-1.0", "BUSL-1.1", "LGPL-3.0-only", "PostgreSQL", "NOASSERTION",
-    "NONE", "UNKNOWN", "BSD", "MIT OR AGPL-3.0-only", "MIT AND AGPL-3.0-only",
-    "GPL-2.0 WITH Classpath-exception-2.0", "GPL-2.0-only WITH", "WITH MIT", "MIT AND",
-    "(MIT", "MIT)", "((((((((((MIT))))))))))", "MIT OR OR MIT", "LicenseRef-foo",
-    "DocumentRef-x:LicenseRef-y", "MIT, BSD-3-Clause", "MIT/X11", "BSD License; MIT License",
-    "pkg:", "pkg:/", "pkg:%zz", "pkg:deb/debian/bash@5.2", "pkg:rpm/centos/bash@4.2",
-    "pkg:pypi/psycopg@3.2.3", "pkg:pypi/psycopg2-binary@2.9", "pkg:npm/%40scope/x@1",
-    "pkg:oci/postgresql@sha256:" + "a" * 64 + "?repository_url=docker.io/bitnami/postgresql",
-    "pkg:oci/x?repository_url=", "pkg:oci/x@?tag=", "pkg:docker/bitnami/postgresql@15.3.0",
-    "pkg:docker/library/postgres@sha256:" + "b" * 64, "pkg:docker/@", "pkg:golang/a/b@v1",
-    "docker.io/bitnami/postgresql:15.3.0", "index.docker.io/library/postgres:16",
-    "ghcr.io/cloudnative-pg/postgresql:16@sha256:" + "c" * 64, "cockroachdb/cockroach",
-    "mariadb", "stackgres", "postgres", "psycopg", "asyncpg", "%", "%zz", "a@b@c", ":::",
-    "@sha256:", "x:" + "9" * 200, "PACKAGE-MANAGER", "PACKAGE_MANAGER", "purl", "SECURITY",
-    "cpe23Type", "DESCRIBES", "DESCRIBE", "DESCRIBED_BY", "CONTAINS", "SPDXRef-DOCUMENT",
-    "SPDXRef-x", "CONTAINER", "OPERATING_SYSTEM", "LIBRARY", "APPLICATION",
-)
-# fmt: on
-
-#: Markers replaced in the serialized JSON by text orjson will not write.
-RAW_JSON = {
-    "__raw_deep_list__": "[" * 2000 + "]" * 2000,
-    "__raw_deep_dict__": '{"a":' * 2000 + "1" + "}" * 2000,
-    "__raw_nest_ok__": "[" * 600 + "]" * 600,
-    "__raw_bigint__": "9" * 400,
-    "__raw_bigfloat__": "1e400",
-    "__raw_negzero__": "-0.0",
-    "__raw_nan__": "NaN",
-    "__raw_lone_surrogate__": '"\\ud800"',
-    "__raw_nul__": '"\\u0000"',
-    "__raw_dup_keys__": '{"name":"a","name":"b","licenses":[],'
-    '"licenses":[{"license":{"id":"MIT"}}]}',
-}
-
-#: Components nested in components, around the readers' depth limit.
-NESTED_COMPONENTS = {
-    f"__raw_nested_{depth}__": '{"name":"n","components":[' * depth
-    + '{"name":"leaf"}'
-    + "]}" * depth
-    for depth in (10, 63, 64, 65, 200, 600)
-}
-RAW_JSON.update(NESTED_COMPONENTS)
+# --------------------------------------------------------------------------- strategies
 
 json_scalars = (
     st.none()
@@ -332,7 +167,7 @@ json_scalars = (
     | st.integers(min_value=-(2**63), max_value=2**64 - 1)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20)
-    | st.sampled_from(INTERESTING_STRINGS)
+    | st.sampled_from(STRINGS)
 )
 
 json_values: st.SearchStrategy[Any] = st.one_of(
@@ -340,7 +175,7 @@ json_values: st.SearchStrategy[Any] = st.one_of(
         json_scalars,
         lambda inner: (
             st.lists(inner, max_size=4)
-            | st.dictionaries(st.sampled_from(KNOWN_KEYS) | st.text(max_size=6), inner, max_size=4)
+            | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=6), inner, max_size=4)
         ),
         max_leaves=12,
     ),
@@ -355,39 +190,32 @@ json_values: st.SearchStrategy[Any] = st.one_of(
     st.sampled_from(sorted(NESTED_COMPONENTS)),
 )
 
-Path_ = tuple[str | int, ...]
+
+class Drawn:
+    """The shared mutators' choices, made by Hypothesis so that it can shrink them."""
+
+    def __init__(self, draw: st.DrawFn) -> None:
+        self.draw = draw
+
+    def integer(self, low: int, high: int) -> int:
+        return self.draw(st.integers(low, high))
+
+    def pick(self, options: Sequence[T]) -> T:
+        return self.draw(st.sampled_from(options))
+
+    def binary(self, low: int, high: int) -> bytes:
+        return self.draw(st.binary(min_size=low, max_size=high))
+
+    def text(self) -> str:
+        return self.draw(st.sampled_from(STRINGS) | st.text(max_size=30))
+
+    def json_value(self) -> Any:
+        return self.draw(json_values)
 
 
-def json_paths(doc: Any, limit: int = 4000) -> list[Path_]:
-    """Every path to a value in ``doc`` (the root included), breadth first."""
-    paths: list[Path_] = [()]
-    queue: list[tuple[Path_, Any]] = [((), doc)]
-    while queue and len(paths) < limit:
-        here, node = queue.pop(0)
-        children: list[tuple[str | int, Any]] = (
-            list(node.items())
-            if isinstance(node, dict)
-            else list(enumerate(node))
-            if isinstance(node, list)
-            else []
-        )
-        for key, child in children:
-            paths.append((*here, key))
-            queue.append(((*here, key), child))
-    return paths
-
-
-def _get(doc: Any, path: Path_) -> Any:
-    for key in path:
-        doc = doc[key]
-    return doc
-
-
-def _serialize(doc: Any) -> bytes:
-    text = orjson.dumps(doc).decode()
-    for marker, raw in RAW_JSON.items():
-        text = text.replace(f'"{marker}"', raw)
-    return text.encode()
+@st.composite
+def byte_mutants(draw: st.DrawFn) -> bytes:
+    return mutate_bytes(Drawn(draw), draw(st.sampled_from(all_seeds())), all_seeds())
 
 
 PIP_SEEDS = ("pip-licenses", "license-finder")
@@ -397,204 +225,18 @@ PIP_SEEDS = ("pip-licenses", "license-finder")
 def json_mutants(draw: st.DrawFn, *, pip_only: bool = False) -> bytes:
     pool = seeds()["json"]
     labels = sorted(label for label in pool if label in PIP_SEEDS or not pip_only)
-    doc = orjson.loads(pool[draw(st.sampled_from(labels))])
-    for _ in range(draw(st.integers(1, 4))):
-        paths = json_paths(doc)
-        path = paths[draw(st.integers(0, len(paths) - 1))]
-        op = draw(st.sampled_from(("replace", "replace", "delete", "add", "duplicate", "rename")))
-        value = draw(json_values)
-        if not path:
-            doc = value if op == "replace" else doc
-            continue
-        parent: Any = _get(doc, path[:-1])
-        key = path[-1]
-        if op == "replace":
-            parent[key] = value
-        elif op == "delete":
-            del parent[key]
-        elif op == "add":
-            target = _get(doc, path)
-            if isinstance(target, dict):
-                target[draw(st.sampled_from(KNOWN_KEYS))] = value
-            elif isinstance(target, list):
-                target.insert(draw(st.integers(0, len(target))), value)
-            else:
-                parent[key] = value
-        elif op == "duplicate" and isinstance(parent, list) and isinstance(key, int):
-            parent.extend([copy.deepcopy(parent[key])] * draw(st.integers(1, 20)))
-        elif op == "rename" and isinstance(parent, dict):
-            parent[draw(st.sampled_from(KNOWN_KEYS))] = parent.pop(key)
-    return _serialize(doc)
-
-
-# --------------------------------------------------------------------------- XML strategies
-
-# fmt: off
-XML_PROLOGUES = (
-    '<!DOCTYPE bom [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>',
-    '<!DOCTYPE bom [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>',
-    '<!DOCTYPE bom [<!ENTITY % p SYSTEM "file:///etc/passwd"> %p;]>',
-    '<!DOCTYPE bom SYSTEM "http://127.0.0.1:9/bom.dtd">',
-    '<!DOCTYPE bom PUBLIC "-//X//Y" "file:///etc/passwd">',
-    "<!DOCTYPE bom>",
-    "<!-- a comment --><?pi data?>",
-)
-# fmt: on
-ENTITY_REFERENCES = ("&a;", "&b;", "&xxe;", "&undefined;", "&#65;", "&#0;", "&lt;", "&#x1F600;")
-# fmt: off
-XML_NAMESPACES = (
-    *(f"http://cyclonedx.org/schema/bom/1.{minor}" for minor in range(10)),
-    "http://cyclonedx.org/schema/bom/2.0", "https://cyclonedx.org/schema/bom/1.5", "urn:other", "",
-)
-# fmt: on
-# fmt: off
-XML_DECLARATIONS = (
-    b'<?xml version="1.0" encoding="UTF-8"?>', b'<?xml version="1.0" encoding="bogus"?>',
-    b'<?xml version="1.0" encoding="UTF-16"?>', b'<?xml version="1.0" encoding="ISO-8859-1"?>',
-    b'<?xml version="1.1"?>', b"",
-)
-# fmt: on
-
-
-def _deep_components(depth: int) -> str:
-    """``depth`` components each nested in the one before."""
-    open_ = '<component type="library"><name>d</name><components>'
-    return open_ * depth + "</components></component>" * depth
+    return mutate_json(Drawn(draw), pool[draw(st.sampled_from(labels))])
 
 
 @st.composite
 def xml_mutants(draw: st.DrawFn) -> bytes:
-    seed = draw(st.sampled_from(sorted(seeds()["xml"].values())))
-    text = seed.decode("utf-8")
-    # Structure-aware edits on element text and attributes first.
-    for _ in range(draw(st.integers(0, 3))):
-        tags = [
-            m.start()
-            for m in re.finditer(
-                r"<(?:name|version|purl|group|id|expression|"
-                r"scope|license|licenses|component)\b",
-                text,
-            )
-        ]
-        if not tags:
-            break
-        start = tags[draw(st.integers(0, len(tags) - 1))]
-        end = text.find(">", start) + 1
-        value = draw(
-            st.sampled_from(INTERESTING_STRINGS)
-            | st.text(max_size=12)
-            | st.sampled_from(ENTITY_REFERENCES)
-        )
-        value = value if value.startswith("&") else _xml_escape(value)
-        text = text[:end] + value + text[end:]
-    for _ in range(draw(st.integers(0, 3))):
-        op = draw(
-            st.sampled_from(
-                (
-                    "prologue",
-                    "entity",
-                    "deep",
-                    "namespace",
-                    "type",
-                    "drop",
-                    "cdata",
-                    "declaration",
-                    "truncate",
-                )
-            )
-        )
-        if op == "prologue":
-            prologue = draw(st.sampled_from(XML_PROLOGUES))
-            at = text.find("<bom")
-            text = text[:at] + prologue + text[at:] if at >= 0 else text
-        elif op == "entity":
-            positions = [m.end() for m in re.finditer(r"<(?:name|id|expression)>", text)]
-            if positions:
-                pos = positions[draw(st.integers(0, len(positions) - 1))]
-                text = text[:pos] + draw(st.sampled_from(ENTITY_REFERENCES)) + text[pos:]
-        elif op == "deep":
-            pos = text.find("</components>")
-            if pos >= 0:
-                depth = draw(st.sampled_from((2, 63, 64, 65, 500, 20_000)))
-                text = text[:pos] + _deep_components(depth) + text[pos:]
-        elif op == "namespace":
-            namespace = draw(st.sampled_from(XML_NAMESPACES))
-            text = re.sub(r'xmlns="[^"]*"', f'xmlns="{namespace}"', text, count=1)
-        elif op == "type":
-            text = re.sub(
-                r'type="[^"]*"',
-                f'type="{_xml_escape(draw(json_scalars.map(str)))}"',
-                text,
-                count=draw(st.integers(1, 5)),
-            )
-        elif op == "drop":
-            tag = draw(st.sampled_from(("name", "licenses", "components", "purl", "version")))
-            text = re.sub(rf"<{tag}\b.*?</{tag}>", "", text, count=1, flags=re.S)
-        elif op == "cdata":
-            text = text.replace("<name>", "<name><![CDATA[x]]><!--c-->", 1)
-        elif op == "declaration":
-            text = re.sub(r"^<\?xml[^>]*\?>", "", text)
-            text = draw(st.sampled_from(XML_DECLARATIONS)).decode() + text
-        elif op == "truncate":
-            text = text[: draw(st.integers(0, len(text)))]
-    data = text.encode("utf-8")
-    if draw(st.booleans()):  # byte damage on top of the structure
-        pos = draw(st.integers(0, len(data)))
-        data = data[:pos] + draw(st.sampled_from(TOKENS)) + data[pos:]
-    return data
-
-
-def _xml_escape(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
-
-
-# --------------------------------------------------------------------------- tag-value strategies
-
-# fmt: off
-TAG_LINES = (
-    "SPDXVersion: SPDX-2.3", "SPDXVersion: SPDX-9.9", "SPDXVersion:", "DocumentName: {v}",
-    "PackageName: {v}", "PackageName:", "SPDXID: {v}", "SPDXID: SPDXRef-DOCUMENT",
-    "PackageVersion: {v}", "PackageLicenseConcluded: {v}", "PackageLicenseDeclared: {v}",
-    "PackageLicenseConcluded: <text>{v}</text>", "PackageLicenseDeclared: <text>{v}",
-    "ExternalRef: PACKAGE-MANAGER purl {v}", "ExternalRef: PACKAGE-MANAGER purl",
-    "ExternalRef: {v}", "Relationship: SPDXRef-DOCUMENT DESCRIBES {v}", "Relationship: {v}",
-    "PrimaryPackagePurpose: {v}", "PackageAttributionText: <text>{v}</text>",
-    "PackageComment: <text>", "</text>", "FileName: {v}", "LicenseID: {v}",
-    "ExtractedText: <text>{v}", "# comment {v}", "{v}", ":", "::::", "PackageName: {v}\r",
-)
-# fmt: on
+    return mutate_xml(Drawn(draw), draw(st.sampled_from(sorted(seeds()["xml"].values()))))
 
 
 @st.composite
 def tag_value_mutants(draw: st.DrawFn) -> bytes:
     seed = draw(st.sampled_from(sorted(seeds()["tag-value"].values())))
-    lines = seed.decode("utf-8").split("\n")
-    for _ in range(draw(st.integers(1, 8))):
-        op = draw(
-            st.sampled_from(("value", "insert", "delete", "duplicate", "swap", "truncate", "block"))
-        )
-        index = draw(st.integers(0, max(len(lines) - 1, 0)))
-        if not lines:
-            lines = [""]
-            index = 0
-        value = draw(st.sampled_from(INTERESTING_STRINGS) | st.text(max_size=30))
-        if op == "value":
-            tag, colon, _ = lines[index].partition(":")
-            lines[index] = f"{tag}{colon} {value}" if colon else value
-        elif op == "insert":
-            lines.insert(index, draw(st.sampled_from(TAG_LINES)).replace("{v}", value))
-        elif op == "delete":
-            del lines[index]
-        elif op == "duplicate":
-            lines[index:index] = [lines[index]] * draw(st.integers(1, 200))
-        elif op == "swap":
-            other = draw(st.integers(0, len(lines) - 1))
-            lines[index], lines[other] = lines[other], lines[index]
-        elif op == "truncate":
-            del lines[index:]
-        elif op == "block":  # an unterminated multi-line text block swallowing the rest
-            lines.insert(index, f"PackageLicenseComments: <text>{value}")
-    return "\n".join(lines).encode("utf-8", "surrogatepass")
+    return mutate_tag_value(Drawn(draw), seed)
 
 
 # --------------------------------------------------------------------------- property tests
@@ -768,7 +410,7 @@ def test_cyclonedx_json_components_nested_past_the_limit_are_refused(policy: Pol
 def test_xml_nested_100000_deep_is_refused(policy: Policy) -> None:
     depth = 100_000
     assert_refused(b"<a>" * depth + b"</a>" * depth, policy)
-    data = _bom_xml(_deep_components(depth))
+    data = _bom_xml(deep_components(depth))
     assert_refused(data, policy, contains="levels deep")
     unknown = _bom_xml(
         '<component type="library"><name>x</name>'
@@ -828,7 +470,7 @@ def test_odd_encodings_and_empty_inputs_are_refused(
 def test_bom_marked_encodings_are_read(rel: str, encoding: str, policy: Policy) -> None:
     text = (CORPUS / rel).read_bytes().decode("utf-8")
     if rel.endswith(".xml"):
-        text = _cut_xml(text.encode(), XML_SEED_COMPONENTS).decode("utf-8")
+        text = cut_xml(text.encode(), XML_SEED_COMPONENTS).decode("utf-8")
         text = re.sub(r"^<\?xml[^>]*\?>", "", text)
     data = text.encode(encoding)
     if encoding == "utf-16-be":

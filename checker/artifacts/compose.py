@@ -19,9 +19,9 @@ Every image component has ``path=("services.NAME",)`` and the line of its
 
 from __future__ import annotations
 
-from checker.artifacts.yamldocs import YMap, load
-from checker.errors import InputError
+from checker.artifacts.yamldocs import YAML_TOO_DEEP, YMap, mapping_roots
 from checker.images import image_component, interpolate, parse_image, unresolved_message
+from checker.inputs import only_input_errors
 from checker.model import Note, Origin, ReadResult
 
 FORMAT = "compose"
@@ -38,18 +38,12 @@ class _Reader:
         self.result.notes.append(Note(Origin(self.path, f"line {line}"), message))
 
     def read(self, data: bytes) -> ReadResult:
-        loaded = load(data, self.path)
-        self.result.notes.extend(loaded.notes)
-        for document in loaded.documents:
-            root = document.root
-            if root is None:
-                continue
-            if not isinstance(root, YMap):
-                raise InputError(
-                    self.path,
-                    f"line {document.line}",
-                    "is not a Compose file: expected a mapping with `services`",
-                )
+        for root in mapping_roots(
+            data,
+            self.path,
+            self.result.notes,
+            "is not a Compose file: expected a mapping with `services`",
+        ):
             self.document(root)
         return self.result
 
@@ -132,13 +126,6 @@ class _Reader:
 
 def read(data: bytes, path: str) -> ReadResult:
     """Read a Compose file (``compose.yaml``, ``docker-compose*.yml``)."""
-    try:
-        return _Reader(path).read(data)
-    except InputError:
-        raise
-    except RecursionError:
-        raise InputError(path, "", "nests YAML too deeply to read") from None
-    except Exception as exc:  # the promise: no input makes anything else escape
-        raise InputError(
-            path, "", f"could not be read as a Compose file ({type(exc).__name__}: {exc})"
-        ) from None
+    return only_input_errors(
+        path, "a Compose file", lambda: _Reader(path).read(data), too_deep=YAML_TOO_DEEP
+    )

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 from checker.errors import InputError
 from checker.images import image_component, interpolate, parse_image, unresolved_message
-from checker.inputs import decode_text
+from checker.inputs import decode_text, only_input_errors
 from checker.model import Note, Origin, ReadResult
 
 FORMAT = "dockerfile"
@@ -230,11 +230,4 @@ class _Reader:
 
 def read(data: bytes, path: str) -> ReadResult:
     """Read a Dockerfile or Containerfile."""
-    try:
-        return _Reader(path).read(data)
-    except InputError:
-        raise
-    except Exception as exc:  # the promise: no input makes anything else escape
-        raise InputError(
-            path, "", f"could not be read as a Dockerfile ({type(exc).__name__}: {exc})"
-        ) from None
+    return only_input_errors(path, "a Dockerfile", lambda: _Reader(path).read(data))

@@ -108,6 +108,10 @@ class ChartMeta:
     dependencies: list[Dependency] = field(default_factory=list)
     images: list[Hit] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    #: Where the chart says it comes from (``sources[0]``, else ``home``).
+    #: A Chart.yaml read on its own has no repository, yet "the Bitnami
+    #: postgresql chart" must still be recognised as Bitnami's.
+    publisher: str | None = None
 
 
 def _root_mapping(data: bytes, source: str, what: str) -> tuple[YMap | None, list[Note]]:
@@ -144,6 +148,9 @@ def parse_chart(data: bytes, source: str) -> ChartMeta | None:
         origin=Origin(source, f"line {root.key_line('name')}"),
         notes=list(notes),
     )
+    sources = root.get("sources")
+    first_source = sources.text(0) if isinstance(sources, YSeq) and len(sources) else None
+    meta.publisher = (first_source or root.text("home") or "").strip() or None
     if version is None:
         meta.notes.append(Note(meta.origin, f"chart {name!r} has no `version`"))
     annotations = root.get("annotations")
@@ -317,7 +324,9 @@ def _read_chart(data: bytes, path: str, context: ParentContext | None) -> ReadRe
         return result
     result.notes.extend(meta.notes)
     prefix, repository, subject = placement(meta.name, context)
-    result.components.append(chart_component(meta, prefix, repository, subject=subject))
+    result.components.append(
+        chart_component(meta, prefix, repository or meta.publisher, subject=subject)
+    )
     here = (*prefix, chart_label(meta.name, repository))
     for dep in meta.dependencies:
         result.components.append(dependency_component(dep, here, result.notes))

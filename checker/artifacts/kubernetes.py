@@ -28,9 +28,9 @@ from __future__ import annotations
 from typing import Any
 
 from checker.artifacts.values import Hit, ScanOptions, hit_results, manifest_image_key, scan
-from checker.artifacts.yamldocs import YMap, YSeq, load
-from checker.errors import InputError
+from checker.artifacts.yamldocs import YAML_TOO_DEEP, YMap, YSeq, load
 from checker.images import parse_image, unresolved_message
+from checker.inputs import only_input_errors
 from checker.model import Note, Origin, ReadResult
 
 FORMAT = "kubernetes"
@@ -210,13 +210,6 @@ def _get(obj: YMap, keys: tuple[str, ...]) -> Any:
 
 def read(data: bytes, path: str) -> ReadResult:
     """Read a Kubernetes manifest (one or more YAML documents)."""
-    try:
-        return _Reader(path).read(data)
-    except InputError:
-        raise
-    except RecursionError:
-        raise InputError(path, "", "nests YAML too deeply to read") from None
-    except Exception as exc:  # the promise: no input makes anything else escape
-        raise InputError(
-            path, "", f"could not be read as a Kubernetes manifest ({type(exc).__name__}: {exc})"
-        ) from None
+    return only_input_errors(
+        path, "a Kubernetes manifest", lambda: _Reader(path).read(data), too_deep=YAML_TOO_DEEP
+    )

@@ -27,8 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from checker.artifacts.yamldocs import YMap, YSeq, load
-from checker.errors import InputError
+from checker.artifacts.yamldocs import YAML_TOO_DEEP, YMap, YSeq, mapping_roots
 from checker.images import (
     has_variable,
     image_component,
@@ -37,6 +36,7 @@ from checker.images import (
     split_reference,
     unresolved_message,
 )
+from checker.inputs import only_input_errors
 from checker.model import Component, ImageRef, Note, Origin, ReadResult
 
 FORMAT = "helm-values"
@@ -318,34 +318,20 @@ def read(
     ``app_version`` its appVersion (for empty tags), when the caller knows
     them from the chart's Chart.yaml.
     """
-    try:
-        return _read(data, path, chart_path, app_version)
-    except InputError:
-        raise
-    except RecursionError:
-        raise InputError(path, "", "nests YAML too deeply to read") from None
-    except Exception as exc:  # the promise: no input makes anything else escape
-        raise InputError(
-            path, "", f"could not be read as Helm values ({type(exc).__name__}: {exc})"
-        ) from None
+    return only_input_errors(
+        path,
+        "Helm values",
+        lambda: _read(data, path, chart_path, app_version),
+        too_deep=YAML_TOO_DEEP,
+    )
 
 
 def _read(
     data: bytes, path: str, chart_path: tuple[str, ...], app_version: str | None
 ) -> ReadResult:
     result = ReadResult(path=path, format=FORMAT)
-    loaded = load(data, path)
-    result.notes.extend(loaded.notes)
-    for document in loaded.documents:
-        root = document.root
-        if root is None:
-            continue
-        if not isinstance(root, YMap):
-            raise InputError(
-                path,
-                f"line {document.line}",
-                "is not a Helm values file: expected a mapping of settings",
-            )
+    refusal = "is not a Helm values file: expected a mapping of settings"
+    for root in mapping_roots(data, path, result.notes, refusal):
         result.components.extend(
             values_components(root, chart_path, result.notes, app_version=app_version)
         )

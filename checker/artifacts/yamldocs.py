@@ -31,6 +31,7 @@ each image came from:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -49,6 +50,8 @@ MAX_NODES = 1_000_000
 MAX_DOCUMENTS = 10_000
 #: Deepest nesting of mappings and sequences (real artifacts stay under 30).
 MAX_NESTING = 128
+#: The message for YAML that exhausts the stack while it is read.
+YAML_TOO_DEEP = "nests YAML too deeply to read"
 
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -208,7 +211,7 @@ def load(data: bytes | str, path: str, *, line_offset: int = 0) -> Loaded:
         reason = getattr(exc, "reason", None) or "unreadable YAML"
         raise InputError(path, where, f"is not valid YAML: {reason}") from None
     except RecursionError:
-        raise InputError(path, "", "nests YAML too deeply to read") from None
+        raise InputError(path, "", YAML_TOO_DEEP) from None
     except _Refused as exc:
         raise InputError(path, f"line {exc.line}", exc.message) from None
 
@@ -219,10 +222,28 @@ def load(data: bytes | str, path: str, *, line_offset: int = 0) -> Loaded:
             root = converter.value(node)
             result.documents.append(Document(index, node.start_mark.line + 1 + line_offset, root))
     except RecursionError:
-        raise InputError(path, "", "nests YAML too deeply to read") from None
+        raise InputError(path, "", YAML_TOO_DEEP) from None
     if converter.complex_keys and template:
         return _skipped(path, line_offset)
     return result
+
+
+def mapping_roots(data: bytes, path: str, notes: list[Note], refusal: str) -> Iterator[YMap]:
+    """The root mapping of every non-empty document, in order; the loader's notes go to ``notes``.
+
+    For files whose every document must be a mapping: any other root means
+    the file is not what its name says, so it is refused with ``refusal``
+    rather than read as nothing.
+    """
+    loaded = load(data, path)
+    notes.extend(loaded.notes)
+    for document in loaded.documents:
+        root = document.root
+        if root is None:
+            continue
+        if not isinstance(root, YMap):
+            raise InputError(path, f"line {document.line}", refusal)
+        yield root
 
 
 def _skipped(path: str, line_offset: int) -> Loaded:

@@ -1,8 +1,8 @@
 """Helpers every lockfile reader shares: guarded reading, TOML, locations, URLs.
 
 Each reader promises that whatever bytes it is given, only
-:class:`~checker.errors.InputError` leaves it; :func:`guarded` is where that
-promise is kept. TOML parse errors are turned into ``line N column C`` (Python
+:class:`~checker.errors.InputError` leaves it; :func:`guarded` keeps that
+promise the same way for all of them. TOML parse errors are turned into ``line N column C`` (Python
 3.11's :class:`tomllib.TOMLDecodeError` carries the position only in its
 message), and :func:`header_lines` finds the line of every ``[[package]]``
 header in one pass over the text, so a 2,000-package lock does not pay a
@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 import orjson
 
 from checker.errors import InputError
-from checker.inputs import decode_text, gc_paused
+from checker.inputs import TOO_DEEP, decode_text, gc_paused, json_type, only_input_errors
+from checker.model import Component, Kind, Note, Origin
+from checker.sbom.piplicenses import pypi_purl
 
 T = TypeVar("T")
 
@@ -30,20 +32,15 @@ _CREDENTIALS = re.compile(r"//([^/@\s?#]+)@")
 
 
 def guarded(path: str, what: str, read: Callable[[], T]) -> T:
-    """Run ``read``; turn anything but InputError into an InputError on ``path``."""
-    try:
-        with gc_paused():
-            return read()
-    except InputError:
-        raise
-    except RecursionError:
-        raise InputError(path, "", "is nested too deeply to read") from None
-    except MemoryError:
-        raise InputError(path, "", "is too large to read into memory") from None
-    except Exception as exc:  # the promise: no input makes anything else escape
-        raise InputError(
-            path, "", f"could not be read as {what} ({type(exc).__name__}: {exc})"
-        ) from None
+    """Run ``read`` with only InputError escaping, and the garbage collector paused.
+
+    A lock of thousands of packages allocates many objects and no cycles, so
+    collection passes would only cost time.
+    """
+    with gc_paused():
+        return only_input_errors(
+            path, what, read, too_deep=TOO_DEEP, too_large="is too large to read into memory"
+        )
 
 
 def load_toml(data: bytes, path: str, what: str) -> tuple[str, dict[str, Any]]:
@@ -143,15 +140,40 @@ def text_or_none(value: Any) -> str | None:
 
 
 def type_name(value: Any) -> str:
-    """A TOML-ish name for the type of a parsed value, for notes."""
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "table"
-    return type(value).__name__
+    """The TOML name of a parsed value's type, for notes: JSON's, but "table" for a dict."""
+    return "table" if isinstance(value, dict) else json_type(value)
+
+
+def pypi_library(
+    name: str, origin: Origin, version: str | None, scope: str | None = None
+) -> Component:
+    """A library from PyPI, as every Python lockfile names one.
+
+    The purl is derived here so that all readers normalize names the same
+    way, and a name that is no valid distribution name gets none.
+    """
+    return Component(
+        name=name,
+        origin=origin,
+        version=version,
+        purl=pypi_purl(name, version),
+        kind=Kind.LIBRARY,
+        scope=scope,
+    )
+
+
+def package_table(entry: Any, origin: Origin, notes: list[Note]) -> Component | None:
+    """The component of one ``[[package]]`` table, or None (noted) if it names none.
+
+    poetry.lock, uv.lock and pylock.toml all state a package as a table with
+    ``name`` and an optional ``version``; what else the table says is for the
+    caller to read.
+    """
+    if type(entry) is not dict:
+        notes.append(Note(origin, f"package is a {type_name(entry)}; skipped"))
+        return None
+    name = text_or_none(entry.get("name"))
+    if name is None:
+        notes.append(Note(origin, "package has no name; skipped"))
+        return None
+    return pypi_library(name, origin, text_or_none(entry.get("version")))

@@ -15,9 +15,8 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.inputs import json_type, load_json
-from checker.lockfiles._common import guarded, json_key, redact_url, text_or_none
-from checker.model import Component, Kind, Note, Origin, ReadResult
-from checker.sbom.piplicenses import pypi_purl
+from checker.lockfiles._common import guarded, json_key, pypi_library, redact_url, text_or_none
+from checker.model import Note, Origin, ReadResult
 
 FORMAT = "pipfile-lock"
 
@@ -93,14 +92,7 @@ def _entry(
                     f"{name}: version {raw!r} is not an exact '==' pin; version unknown",
                 )
             )
-    component = Component(
-        name=name,
-        origin=Origin(path, where),
-        version=version,
-        purl=pypi_purl(name, version),
-        kind=Kind.LIBRARY,
-        scope=scope,
-    )
+    component = pypi_library(name, Origin(path, where), version, scope)
     source = next((key for key in _SOURCES if key in entry), None)
     if source is not None:
         location = text_or_none(entry.get(source)) or "?"

@@ -20,12 +20,12 @@ from checker.lockfiles._common import (
     TomlLocator,
     guarded,
     load_toml,
+    package_table,
     redact_url,
     text_or_none,
     type_name,
 )
-from checker.model import Component, Kind, Note, Origin, ReadResult
-from checker.sbom.piplicenses import pypi_purl
+from checker.model import Component, Note, Origin, ReadResult
 
 FORMAT = "poetry-lock"
 
@@ -54,27 +54,13 @@ def _read(data: bytes, path: str) -> ReadResult:
     notes = result.notes
     components = result.components
     for index, entry in enumerate(packages):
-        if type(entry) is not dict:
-            notes.append(
-                Note(Origin(path, locate(index)), f"package is a {type_name(entry)}; skipped")
-            )
-            continue
-        name = text_or_none(entry.get("name"))
         where = locate(index)
-        if name is None:
-            notes.append(Note(Origin(path, where), "package has no name; skipped"))
+        component = package_table(entry, Origin(path, where), notes)
+        if component is None:
             continue
-        version = text_or_none(entry.get("version"))
-        if version is None:
-            notes.append(Note(Origin(path, where), f"{name} has no version"))
-        component = Component(
-            name=name,
-            origin=Origin(path, where),
-            version=version,
-            purl=pypi_purl(name, version),
-            kind=Kind.LIBRARY,
-            scope=_scope(entry),
-        )
+        if component.version is None:
+            notes.append(Note(Origin(path, where), f"{component.name} has no version"))
+        component.scope = _scope(entry)
         source = entry.get("source")
         if source is not None:
             _source(source, component, notes)

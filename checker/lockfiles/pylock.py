@@ -26,12 +26,12 @@ from checker.lockfiles._common import (
     TomlLocator,
     guarded,
     load_toml,
+    package_table,
     redact_url,
     text_or_none,
     type_name,
 )
 from checker.model import Component, Kind, Note, Origin, ReadResult
-from checker.sbom.piplicenses import pypi_purl
 
 FORMAT = "pylock"
 
@@ -65,29 +65,17 @@ def _read(data: bytes, path: str) -> ReadResult:
     notes = result.notes
     for index, entry in enumerate(packages):
         where = locate(index)
-        if type(entry) is not dict:
-            notes.append(Note(Origin(path, where), f"package is a {type_name(entry)}; skipped"))
+        component = package_table(entry, Origin(path, where), notes)
+        if component is None:
             continue
-        name = text_or_none(entry.get("name"))
-        if name is None:
-            notes.append(Note(Origin(path, where), "package has no name; skipped"))
-            continue
-        version = text_or_none(entry.get("version"))
-        component = Component(
-            name=name,
-            origin=Origin(path, where),
-            version=version,
-            purl=pypi_purl(name, version),
-            kind=Kind.LIBRARY,
-        )
         marker = text_or_none(entry.get("marker"))
         if marker is not None and "dependency_groups" in marker:
             component.scope = _group_scope(marker, defaults)
         source = next((key for key in _SOURCES if key in entry), None)
         if source is not None:
             _source(source, entry[source], component, notes)
-        elif version is None:
-            notes.append(Note(Origin(path, where), f"{name} has no version"))
+        elif component.version is None:
+            notes.append(Note(Origin(path, where), f"{component.name} has no version"))
         result.components.append(component)
     return result
 

@@ -52,9 +52,9 @@ from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from checker.errors import InputError
 from checker.inputs import DEFAULT_MAX_BYTES, decode_text, read_bytes
-from checker.lockfiles._common import guarded, redact_url
-from checker.model import Component, Kind, Note, Origin, ReadResult
-from checker.sbom.piplicenses import normalize_pypi_name, pypi_purl
+from checker.lockfiles._common import guarded, pypi_library, redact_url
+from checker.model import Note, Origin, ReadResult
+from checker.sbom.piplicenses import normalize_pypi_name
 
 FORMAT = "requirements"
 
@@ -427,13 +427,7 @@ class _Reader:
                 continue
             emitted.add(key)
             self.result.components.append(
-                Component(
-                    name=req.name,
-                    origin=Origin(req.path, f"line {req.line}"),
-                    version=version,
-                    purl=pypi_purl(req.name, version),
-                    kind=Kind.LIBRARY,
-                )
+                pypi_library(req.name, Origin(req.path, f"line {req.line}"), version)
             )
 
 

@@ -25,12 +25,12 @@ from checker.lockfiles._common import (
     TomlLocator,
     guarded,
     load_toml,
+    package_table,
     redact_url,
-    text_or_none,
     type_name,
 )
 from checker.model import Component, Kind, Note, Origin, ReadResult
-from checker.sbom.piplicenses import normalize_pypi_name, pypi_purl
+from checker.sbom.piplicenses import normalize_pypi_name
 
 FORMAT = "uv-lock"
 
@@ -80,22 +80,9 @@ def _read(data: bytes, path: str) -> ReadResult:
     #: Index in ``packages`` of each component, for the scope walk.
     tables: list[dict[str, Any]] = []
     for index, entry in enumerate(packages):
-        where = locate(index)
-        if type(entry) is not dict:
-            notes.append(Note(Origin(path, where), f"package is a {type_name(entry)}; skipped"))
+        component = package_table(entry, Origin(path, locate(index)), notes)
+        if component is None:
             continue
-        name = text_or_none(entry.get("name"))
-        if name is None:
-            notes.append(Note(Origin(path, where), "package has no name; skipped"))
-            continue
-        version_text = text_or_none(entry.get("version"))
-        component = Component(
-            name=name,
-            origin=Origin(path, where),
-            version=version_text,
-            purl=pypi_purl(name, version_text),
-            kind=Kind.LIBRARY,
-        )
         source = entry.get("source")
         if type(source) is dict and "registry" not in source:
             _source(source, component, members, notes)

@@ -34,8 +34,16 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         out["path"] = list(finding.path)
     if finding.license_source:
         out["license_source"] = finding.license_source
-    if finding.accepted_by:
-        out["accepted_by"] = finding.accepted_by
+    if finding.accepted is not None:
+        accepted = finding.accepted
+        out["accepted"] = {
+            "entry": accepted.entry,
+            "reference": accepted.reference,
+            "approver": accepted.approver,
+            "expires": accepted.expires.isoformat(),
+            "reason": accepted.reason,
+            "source": {"path": accepted.origin.path, "location": accepted.origin.location},
+        }
     return out
 
 
@@ -47,6 +55,7 @@ def render(result: RunResult) -> str:
             "components": result.components,
             "errors": result.errors,
             "warnings": result.warnings,
+            "accepted": result.accepted,
         },
         "inputs": [
             {"path": r.path, "format": r.format, "components": len(r.components)}

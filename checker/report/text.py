@@ -1,14 +1,19 @@
-"""The human report: errors first, grouped by rule, each with where to look."""
+"""The human report: errors first, grouped by rule, each with where to look.
+
+Findings a VEX-register exception accepted come after, in their own group,
+each with the entry, its reference and the days it has left.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 
 from checker.gate import ComponentTrace, RunResult
 from checker.model import Finding, Severity
 
 
-def _line(finding: Finding) -> str:
+def _line(finding: Finding, label: str | None = None) -> str:
     where = str(finding.source)
     entry = f" [policy: {finding.policy_entry}]" if finding.policy_entry else ""
     if finding.path:
@@ -17,8 +22,21 @@ def _line(finding: Finding) -> str:
     if finding.license_source and finding.license_source != "the input":
         entry += f"\n          license from: {finding.license_source}"
     return (
-        f"  {finding.severity.value.upper():7} {finding.rule}: {finding.message}\n"
+        f"  {label or finding.severity.value.upper():7} {finding.rule}: {finding.message}\n"
         f"          at {where}{entry}"
+    )
+
+
+def _accepted_line(finding: Finding, today: date) -> str:
+    accepted = finding.accepted
+    assert accepted is not None
+    left = accepted.days_left(today)
+    days = "last day" if left == 0 else f"{left} day{'s' if left != 1 else ''} left"
+    return (
+        f"{_line(finding, 'ACCEPTED')}\n"
+        f"          accepted by {accepted.entry} ({accepted.origin}), reference "
+        f"{accepted.reference}, approved by {accepted.approver}, expires "
+        f"{accepted.expires.isoformat()} ({days})"
     )
 
 
@@ -27,7 +45,11 @@ def render(result: RunResult, *, max_per_rule: int = 50) -> str:
     for read in result.inputs:
         lines.append(f"read {read.path} ({read.format}, {len(read.components)} components)")
     groups: dict[tuple[int, str], list[Finding]] = defaultdict(list)
+    accepted: list[Finding] = []
     for finding in result.findings:
+        if finding.accepted is not None:
+            accepted.append(finding)
+            continue
         order = 0 if finding.severity is Severity.ERROR else 1
         groups[(order, finding.rule)].append(finding)
     for (_, rule), items in sorted(groups.items()):
@@ -37,11 +59,28 @@ def render(result: RunResult, *, max_per_rule: int = 50) -> str:
             lines.append(_line(finding))
         if len(items) > max_per_rule:
             lines.append(f"  ... and {len(items) - max_per_rule} more (use --format json for all)")
+    if accepted:
+        lines.append("")
+        lines.append(f"accepted by the VEX register ({len(accepted)})")
+        for finding in sorted(accepted, key=lambda f: f.accepted.entry if f.accepted else ""):
+            lines.append(_accepted_line(finding, result.today))
+    if result.vex is not None:
+        count = len(result.vex.register.vulnerabilities) + result.vex.statements
+        if count:
+            lines.append("")
+            lines.append(
+                f"vex: {count} vulnerability statement{'s' if count != 1 else ''} read and "
+                "valid, not applied: this gate reports no vulnerabilities (scanners read them "
+                "from `rune-policy vex export`)"
+            )
     lines.append("")
-    lines.append(
+    verdict = (
         f"verdict: {result.verdict.upper()} - {result.components} components, "
         f"{result.errors} errors, {result.warnings} warnings"
     )
+    if result.accepted:
+        verdict += f", {result.accepted} accepted"
+    lines.append(verdict)
     return "\n".join(lines) + "\n"
 
 

@@ -45,10 +45,7 @@ Design choices, and why:
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, NoReturn
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from xml.parsers.expat import ErrorString
@@ -58,7 +55,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from checker.errors import InputError
 from checker.images import image_from_component
-from checker.inputs import MAX_DEPTH, json_type
+from checker.inputs import MAX_DEPTH, TOO_DEEP, gc_paused, json_type, only_input_errors
 from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult
 
 FORMAT_JSON = "cyclonedx-json"
@@ -95,27 +92,13 @@ _PURL_OVERRIDABLE = frozenset({Kind.LIBRARY, Kind.APPLICATION, Kind.OTHER})
 #: The canonical spelling of those purls, checked before the full parse.
 _OS_PURL_PREFIXES = tuple(f"pkg:{t}/" for t in sorted(OS_PURL_TYPES))
 
+#: name, version, purl, group, scope, licenses and nested list of an XML element.
+_Fields = tuple[
+    str | None, str | None, str | None, str | None, str | None, Element | None, Element | None
+]
+
 _SPEC_VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.\d+)?\s*$")
 _XML_NAMESPACE = re.compile(r"^https?://cyclonedx\.org/schema/bom/(\d+)\.(\d+)$")
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while components are built.
-
-    Reading allocates a few objects per component and creates no reference
-    cycles, but the allocations trigger full collections that re-scan the
-    whole parsed document (millions of objects for a large BOM): that doubled
-    the reading time of a 100,000-component BOM. The previous state is
-    restored, so nested or concurrent readers never leave it disabled.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Reader:
@@ -180,6 +163,17 @@ class _Reader:
             "(real BOMs nest a few levels; this looks broken or hostile)",
         )
 
+    def unknown_type(self, value: Any, location: str) -> Kind:
+        """Kind for a missing or unrecognised component type (``location`` is the type's)."""
+        if value is None:
+            self.note(location, "component has no type; read as a library")
+            return Kind.LIBRARY
+        self.note(
+            location,
+            f'is {value!r}, not a component type of CycloneDX 1.2-1.7; read as kind "other"',
+        )
+        return Kind.OTHER
+
     def check_mixed(self, location: str, count: int) -> None:
         """Warn about an expression beside other entries where 1.5/1.6 forbid it.
 
@@ -200,17 +194,12 @@ class _Reader:
 
 def read_json(doc: dict[str, Any], path: str) -> ReadResult:
     """Read a parsed CycloneDX JSON document (``bomFormat``/``specVersion``)."""
-    try:
-        with _gc_paused():
+
+    def read() -> ReadResult:
+        with gc_paused():
             return _JsonReader(path).read(doc)
-    except InputError:
-        raise
-    except RecursionError:
-        raise InputError(path, "$", "is nested too deeply to read") from None
-    except Exception as exc:  # the promise: no input makes anything else escape
-        raise InputError(
-            path, "$", f"could not be read as CycloneDX JSON ({type(exc).__name__}: {exc})"
-        ) from None
+
+    return only_input_errors(path, "CycloneDX JSON", read, where="$", too_deep=TOO_DEEP)
 
 
 class _JsonReader(_Reader):
@@ -314,7 +303,7 @@ class _JsonReader(_Reader):
             ctype = get("type")
             kind = kinds_get(ctype) if type(ctype) is str else None
             if kind is None:
-                kind = self._unknown_type(ctype, location)
+                kind = self.unknown_type(ctype, f"{location}.type")
             if purl is not None and kind in _PURL_OVERRIDABLE and _is_os_purl(purl):
                 kind = Kind.OS_PACKAGE
 
@@ -547,35 +536,19 @@ class _JsonReader(_Reader):
         self.note(location, f"{field} is {json_type(value)}, expected a string; ignored")
         return None
 
-    def _unknown_type(self, value: Any, location: str) -> Kind:
-        """Kind for a missing or unrecognised component type."""
-        if value is None:
-            self.note(f"{location}.type", "component has no type; read as a library")
-            return Kind.LIBRARY
-        self.note(
-            f"{location}.type",
-            f'is {value!r}, not a component type of CycloneDX 1.2-1.7; read as kind "other"',
-        )
-        return Kind.OTHER
-
 
 # --------------------------------------------------------------------------- XML
 
 
 def read_xml(data: bytes, path: str) -> ReadResult:
     """Read CycloneDX XML bytes; the spec version comes from the namespace."""
-    try:
+
+    def read() -> ReadResult:
         root = _parse_xml(data, path)
-        with _gc_paused():
+        with gc_paused():
             return _XmlReader(path).read(root)
-    except InputError:
-        raise
-    except RecursionError:
-        raise InputError(path, "/", "is nested too deeply to read") from None
-    except Exception as exc:  # the promise: no input makes anything else escape
-        raise InputError(
-            path, "/", f"could not be read as CycloneDX XML ({type(exc).__name__}: {exc})"
-        ) from None
+
+    return only_input_errors(path, "CycloneDX XML", read, where="/", too_deep=TOO_DEEP)
 
 
 def _parse_xml(data: bytes, path: str) -> Element:
@@ -704,12 +677,14 @@ class _XmlReader(_Reader):
             else:
                 self._stray(child, location, "component")
 
-    def _component(
-        self, element: Element, location: str, depth: int, parents: tuple[str, ...], subject: bool
-    ) -> None:
+    def _fields(self, element: Element, nested_tag: str) -> _Fields:
+        """What a <component> or <service> states, with the list nested in it.
+
+        Each field is read where it stands; a repeated one keeps its last value.
+        """
         name = version = purl = group = scope = None
         licenses: Element | None = None
-        children: Element | None = None
+        nested: Element | None = None
         for child in element:
             tag = child.tag
             if tag == self.t_name:
@@ -724,22 +699,21 @@ class _XmlReader(_Reader):
                 licenses = child
             elif tag == self.t_scope:
                 scope = _text(child)
-            elif tag == self.t_components:
-                children = child
+            elif tag == nested_tag:
+                nested = child
+        return name, version, purl, group, scope, licenses, nested
+
+    def _component(
+        self, element: Element, location: str, depth: int, parents: tuple[str, ...], subject: bool
+    ) -> None:
+        name, version, purl, group, scope, licenses, children = self._fields(
+            element, self.t_components
+        )
 
         ctype = element.get("type")
         kind = _KINDS.get(ctype) if ctype is not None else None
         if kind is None:
-            if ctype is None:
-                self.note(f"{location}/@type", "component has no type; read as a library")
-                kind = Kind.LIBRARY
-            else:
-                self.note(
-                    f"{location}/@type",
-                    f"is {ctype!r}, not a component type of CycloneDX 1.2-1.7; read as kind "
-                    '"other"',
-                )
-                kind = Kind.OTHER
+            kind = self.unknown_type(ctype, f"{location}/@type")
         if purl is not None and kind in _PURL_OVERRIDABLE and _is_os_purl(purl):
             kind = Kind.OS_PACKAGE
 
@@ -776,21 +750,8 @@ class _XmlReader(_Reader):
                 continue
             index += 1
             here = f"{location}/service[{index}]"
-            name = version = group = None
-            licenses: Element | None = None
-            nested: Element | None = None
-            for child in service:
-                tag = child.tag
-                if tag == self.t_name:
-                    name = _text(child)
-                elif tag == self.t_version:
-                    version = _text(child)
-                elif tag == self.t_group:
-                    group = _text(child)
-                elif tag == self.t_licenses:
-                    licenses = child
-                elif tag == self.t_services:
-                    nested = child
+            # a service has no purl or scope: CycloneDX does not define them there
+            name, version, _, group, _, licenses, nested = self._fields(service, self.t_services)
             if name is None:
                 self.note(here, "service has no name; skipped")
             else:

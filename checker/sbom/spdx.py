@@ -18,18 +18,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checker.errors import InputError
-from checker.images import image_from_purl_text, parse_image, split_reference
+from checker.images import IMAGE_PURL_TYPES, image_from_purl_text, parse_image, split_reference
 from checker.inputs import json_type
 from checker.model import Component, ImageRef, Kind, LicenseEvidence, Note, Origin, ReadResult
+from checker.sbom.cyclonedx import OS_PURL_TYPES
 
 #: How far into a text file the tag-value sniffer looks. Detection must stay
 #: cheap on large non-SPDX inputs, and every SPDX writer puts the version first.
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_LINES = 40
-
-#: Purl types whose packages come from an operating-system distribution.
-_OS_PURL_TYPES = frozenset({"deb", "apk", "rpm", "alpm"})
-_IMAGE_PURL_TYPES = frozenset({"oci", "docker"})
 
 _NO_LICENSE_VALUES = frozenset({"NOASSERTION", "NONE"})
 
@@ -560,13 +557,13 @@ def _kind(raw: _RawPackage, purl_type: str | None) -> Kind:
     spdxid = raw.spdxid or ""
     if (
         purpose == "CONTAINER"
-        or purl_type in _IMAGE_PURL_TYPES
+        or purl_type in IMAGE_PURL_TYPES
         # Trivy's SPDX 2.2 output names its nodes by role instead of setting
         # primaryPackagePurpose (which only exists from 2.3 on).
         or (not purpose and spdxid.startswith("SPDXRef-ContainerImage-"))
     ):
         return Kind.IMAGE
-    if purl_type in _OS_PURL_TYPES:
+    if purl_type in OS_PURL_TYPES:
         return Kind.OS_PACKAGE
     if purpose == "OPERATING-SYSTEM" or (
         not purpose and spdxid.startswith("SPDXRef-OperatingSystem-")
@@ -639,7 +636,7 @@ def _image_for_package(
 ) -> ImageRef | None:
     """Best image reference for an image package: purl, Trivy attributions, name."""
     ref: ImageRef | None = None
-    if purl and purl_type in _IMAGE_PURL_TYPES:
+    if purl and purl_type in IMAGE_PURL_TYPES:
         ref = image_from_purl_text(purl)
     repo_tags: list[ImageRef] = []
     for text in raw.attributions:

@@ -14,11 +14,8 @@ from __future__ import annotations
 
 import functools
 import gzip
-import io
 import re
-import tarfile
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,10 +26,9 @@ from checker.errors import InputError
 from checker.gate import Evaluator
 from checker.model import ReadResult
 from checker.policy import load_policy
+from tests.helpers import CORPUS, FIXTURES, ROOT, tar_bytes
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpus"
-DATA = ROOT / "tests" / "data" / "artifacts"
+DATA = FIXTURES / "artifacts"
 NAME = "fuzz-input"
 CATCH_ALL = re.compile(r"could not be read as ")
 
@@ -103,27 +99,15 @@ SEEDS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _tar(members: list[tuple[str, bytes]]) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, content in members:
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
-    return buffer.getvalue()
-
-
 def _package_seed() -> bytes:
-    sub = gzip.compress(
-        _tar(
-            [
-                ("db/Chart.yaml", b"apiVersion: v2\nname: db\nversion: 1.0.0\n"),
-                ("db/values.yaml", b"image:\n  repository: bitnami/postgresql\n  tag: '16'\n"),
-            ]
-        ),
-        mtime=0,
+    """An uncompressed package with a packaged subchart, so mutations hit the tar stream."""
+    sub = tar_bytes(
+        [
+            ("db/Chart.yaml", b"apiVersion: v2\nname: db\nversion: 1.0.0\n"),
+            ("db/values.yaml", b"image:\n  repository: bitnami/postgresql\n  tag: '16'\n"),
+        ]
     )
-    return _tar(
+    return tar_bytes(
         [
             ("app/Chart.yaml", b"apiVersion: v2\nname: app\nversion: 1.0.0\nappVersion: '2'\n"),
             (
@@ -135,7 +119,8 @@ def _package_seed() -> bytes:
                 b"dependencies:\n- {name: db, version: 1.0.0, repository: oci://x/bitnamicharts}\n",
             ),
             ("app/charts/db-1.0.0.tgz", sub),
-        ]
+        ],
+        compress=False,
     )
 
 

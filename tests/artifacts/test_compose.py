@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from checker.artifacts import compose
 from checker.errors import InputError
 from checker.model import Kind, ReadResult
+from tests.helpers import FIXTURES, corpus_file
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-DATA = Path(__file__).resolve().parents[1] / "data" / "artifacts"
+DATA = FIXTURES / "artifacts"
 
 
 def read_corpus(relative: str) -> ReadResult:
-    path = CORPUS / relative
-    if not path.is_file():
-        pytest.skip(f"shared corpus file {relative} is absent (expected at {CORPUS})")
+    path = corpus_file(relative)
     result = compose.read(path.read_bytes(), str(path))
     assert result.format == "compose"
     assert all(c.kind is Kind.IMAGE for c in result.components)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from checker.artifacts import dockerfile
 from checker.errors import InputError
 from checker.model import ImageRef, Kind
+from tests.helpers import FIXTURES
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "artifacts"
+DATA = FIXTURES / "artifacts"
 DIGEST = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 

@@ -12,19 +12,11 @@ import pytest
 from checker.artifacts import detect, helm, read_artifact
 from checker.errors import InputError
 from checker.model import Component, ImageRef, Kind, ReadResult
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-
-
-def corpus(relative: str) -> Path:
-    path = CORPUS / relative
-    if not path.is_file():
-        pytest.skip(f"shared corpus file {relative} is absent (expected at {CORPUS})")
-    return path
+from tests.helpers import corpus_file, tar_bytes
 
 
 def read(relative: str) -> ReadResult:
-    path = corpus(relative)
+    path = corpus_file(relative)
     fmt = detect(path, path.read_bytes()[:4096])
     assert fmt is not None
     return read_artifact(fmt, path, path.read_bytes())
@@ -41,7 +33,11 @@ def test_bitnami_postgresql_chart_yaml() -> None:
     result = read("helm/bitnami-postgresql-17.1.0/Chart.yaml")
     assert result.format == "helm-chart"
     chart, common = by_kind(result, Kind.CHART)
-    assert (chart.name, chart.version, chart.chart_repository) == ("postgresql", "17.1.0", None)
+    assert (chart.name, chart.version) == ("postgresql", "17.1.0")
+    # no repository of its own: the chart's first `sources` entry identifies it
+    assert (
+        chart.chart_repository == "https://github.com/bitnami/charts/tree/main/bitnami/postgresql"
+    )
     assert chart.is_subject and chart.path == ()
     assert [(e.text, e.form) for e in chart.licenses] == [("Apache-2.0", "expression")]
     assert chart.licenses[0].origin.location == "line 12"
@@ -136,24 +132,6 @@ annotations:
 
 
 # --------------------------------------------------------------------------- packages
-
-
-def tar_bytes(
-    members: list[tuple[str, bytes]],
-    *,
-    compress: bool = True,
-    extra: list[tarfile.TarInfo] | None = None,
-) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        for name, content in members:
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            archive.addfile(info, io.BytesIO(content))
-        for info in extra or []:
-            archive.addfile(info)
-    raw = buffer.getvalue()
-    return gzip.compress(raw, mtime=0) if compress else raw
 
 
 POSTGRESQL_CHART = b"""apiVersion: v2

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from checker.artifacts import kubernetes
 from checker.artifacts.yamldocs import TEMPLATE_NOTE
 from checker.errors import InputError
 from checker.model import Kind
+from tests.helpers import FIXTURES, corpus_file
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-DATA = Path(__file__).resolve().parents[1] / "data" / "artifacts"
+DATA = FIXTURES / "artifacts"
 
 
 def corpus_bytes(relative: str) -> bytes:
-    path = CORPUS / relative
-    if not path.is_file():
-        pytest.skip(f"shared corpus file {relative} is absent (expected at {CORPUS})")
-    return path.read_bytes()
+    return corpus_file(relative).read_bytes()
 
 
 def shown(data: bytes, name: str = "m.yaml") -> list[tuple[str, str, tuple[str, ...]]]:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from checker.artifacts import values
 from checker.errors import InputError
 from checker.model import ImageRef, Kind
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+from tests.helpers import corpus_file
 
 
 def corpus_bytes(relative: str) -> bytes:
-    path = CORPUS / relative
-    if not path.is_file():
-        pytest.skip(f"shared corpus file {relative} is absent (expected at {CORPUS})")
-    return path.read_bytes()
+    return corpus_file(relative).read_bytes()
 
 
 def test_bitnami_values_assemble_split_image_fields() -> None:

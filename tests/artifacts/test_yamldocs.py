@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from checker.artifacts import yamldocs
 from checker.artifacts.yamldocs import TEMPLATE_NOTE, YMap, YSeq, load, looks_like_template
 from checker.errors import InputError
+from tests.helpers import FIXTURES
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "artifacts"
+DATA = FIXTURES / "artifacts"
 
 
 def test_values_know_their_lines_and_how_they_were_written() -> None:

@@ -8,8 +8,7 @@ import pytest
 
 from checker import lockfiles
 from checker.errors import InputError
-
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+from tests.helpers import CORPUS
 
 
 @pytest.mark.parametrize(

@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
-import copy
-import re
-from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from checker.errors import InputError
 from checker.lockfiles import pipfile, read_lockfile
+from tests.helpers import (
+    CORPUS,
+    assert_pypi_components,
+    corpus_file,
+    mutated_json,
+    read_or_refused,
+)
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
 PIPFILE_LOCK = "trivy-ci-test/Pipfile.lock"
-
-PEP508_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-
-
-def corpus_file(relative: str) -> Path:
-    path = CORPUS / "lockfiles" / relative
-    if not path.is_file():
-        pytest.skip(f"shared corpus file not found: {path}")
-    return path
 
 
 def test_corpus_pipfile_lock_default_55_develop_37() -> None:
-    path = corpus_file(PIPFILE_LOCK)
+    path = corpus_file("lockfiles", PIPFILE_LOCK)
     result = read_lockfile("pipfile-lock", path, path.read_bytes(), 10**6)
     assert result.format == "pipfile-lock"
     scopes = [c.scope for c in result.components]
@@ -103,52 +96,6 @@ def test_unusable_files(data: bytes, location: str) -> None:
 ODD_VALUES: list[Any] = [None, 0, -1, 1.5, True, "", "==", "x" * 300, [], {}, [1, {}], {"a": []}]
 
 
-def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(node, dict):
-        for key, value in node.items():
-            found.extend(_paths(value, (*prefix, key)))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            found.extend(_paths(value, (*prefix, index)))
-    return found
-
-
-_MISSING = object()
-
-
-def _child(node: Any, step: Any) -> Any:
-    """node[step] if that exists with the key type JSON allows there, else _MISSING."""
-    if isinstance(node, dict) and isinstance(step, str) and step in node:
-        return node[step]
-    if isinstance(node, list) and isinstance(step, int) and step < len(node):
-        return node[step]
-    return _MISSING
-
-
-@st.composite
-def mutated_json(draw: st.DrawFn, seed: Any) -> bytes:
-    """Values of other types at random JSON paths, then sometimes byte damage."""
-    doc = copy.deepcopy(seed)
-    paths = _paths(doc)
-    for _ in range(draw(st.integers(1, 5))):
-        path = draw(st.sampled_from(paths))
-        if not path:
-            doc = draw(st.sampled_from(ODD_VALUES))
-            break
-        parent = doc
-        for step in path[:-1]:
-            parent = _child(parent, step)
-        key = path[-1]
-        if _child(parent, key) is not _MISSING:
-            parent[key] = copy.deepcopy(draw(st.sampled_from(ODD_VALUES)))
-    data = orjson.dumps(doc)
-    if draw(st.integers(0, 5)) == 0:
-        cut = draw(st.integers(0, len(data)))
-        data = data[:cut] + draw(st.binary(max_size=4)) + data[cut + 1 :]
-    return data
-
-
 def _seed() -> Any:
     path = CORPUS / "lockfiles" / PIPFILE_LOCK
     doc: Any = (
@@ -174,16 +121,8 @@ SEED = _seed()
 
 
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(payload=mutated_json(SEED))
+@given(payload=mutated_json(SEED, ODD_VALUES))
 def test_fuzz_only_input_errors_escape(payload: bytes) -> None:
-    try:
-        result = pipfile.read(payload, "Pipfile.lock")
-    except InputError as exc:
-        # a reader bug turned into an InputError by the guard is still a bug
-        assert "could not be read as" not in exc.problem.message
-        assert exc.problem.path == "Pipfile.lock"
-        return
-    for component in result.components:
-        assert component.name
-        # a mutated name that is no valid distribution name gets no purl
-        assert component.purl or not PEP508_NAME.match(component.name)
+    result = read_or_refused(lambda: pipfile.read(payload, "Pipfile.lock"), "Pipfile.lock")
+    if result is not None:
+        assert_pypi_components(result)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,22 +9,20 @@ from hypothesis import strategies as st
 from checker.errors import InputError
 from checker.lockfiles import poetry, read_lockfile
 from checker.model import Kind
+from tests.helpers import (
+    CORPUS,
+    FIXTURES,
+    assert_pypi_components,
+    corpus_file,
+    mutated_toml,
+    read_or_refused,
+)
 
-CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
-DATA = Path(__file__).resolve().parents[1] / "data" / "lockfiles" / "poetry"
-
-PEP508_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-
-
-def corpus_file(relative: str) -> Path:
-    path = CORPUS / "lockfiles" / relative
-    if not path.is_file():
-        pytest.skip(f"shared corpus file not found: {path}")
-    return path
+DATA = FIXTURES / "lockfiles" / "poetry"
 
 
 def test_corpus_poetry_lock_has_81_packages_with_psycopg() -> None:
-    path = corpus_file("full-stack-fastapi-template_2024/poetry.lock")
+    path = corpus_file("lockfiles", "full-stack-fastapi-template_2024/poetry.lock")
     result = poetry.read(path.read_bytes(), str(path))
     assert result.format == "poetry-lock"
     assert len(result.components) == 81
@@ -119,37 +114,6 @@ def test_empty_lock_with_metadata_only() -> None:
 TOML_VALUES = ["1", "true", '""', "[]", "{}", '"x"', "[[1]]", "{name = 1}", "[1, 2]", "-inf"]
 
 
-@st.composite
-def mutated_toml(draw: st.DrawFn, seed: str) -> bytes:
-    """Line-level TOML mutations that mostly stay valid TOML with wrong shapes,
-    plus byte-level damage."""
-    lines = seed.splitlines()
-    for _ in range(draw(st.integers(1, 6))):
-        if not lines:
-            break
-        index = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.integers(0, 4))
-        line = lines[index]
-        if op == 0 and "=" in line:
-            key = line.split("=", 1)[0]
-            lines[index] = f"{key}= {draw(st.sampled_from(TOML_VALUES))}"
-        elif op == 1:
-            del lines[index]
-        elif op == 2:
-            lines.insert(index, lines[draw(st.integers(0, len(lines) - 1))])
-        elif op == 3:
-            lines[index] = line.replace(
-                "[[package]]", draw(st.sampled_from(["[package]", "[[x]]"]))
-            )
-        else:
-            cut = draw(st.integers(0, len(line)))
-            lines[index] = line[:cut] + draw(st.text(max_size=4)) + line[cut:]
-    data = "\n".join(lines).encode("utf-8", "surrogatepass")
-    if draw(st.integers(0, 4)) == 0:
-        data = data[: draw(st.integers(0, len(data)))] + draw(st.binary(max_size=4))
-    return data
-
-
 def _seed() -> str:
     path = CORPUS / "lockfiles" / "full-stack-fastapi-template_2024" / "poetry.lock"
     if not path.is_file():
@@ -166,15 +130,7 @@ SEEDS = [_seed(), (DATA / "groups" / "poetry.lock").read_text()]
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_fuzz_only_input_errors_escape(data: st.DataObject) -> None:
-    payload = data.draw(mutated_toml(data.draw(st.sampled_from(SEEDS))))
-    try:
-        result = poetry.read(payload, "poetry.lock")
-    except InputError as exc:
-        # a reader bug turned into an InputError by the guard is still a bug
-        assert "could not be read as" not in exc.problem.message
-        assert exc.problem.path == "poetry.lock"
-        return
-    for component in result.components:
-        assert component.name
-        # a mutated name that is no valid distribution name gets no purl
-        assert component.purl or not PEP508_NAME.match(component.name)
+    payload = data.draw(mutated_toml(data.draw(st.sampled_from(SEEDS)), "package", TOML_VALUES))
+    result = read_or_refused(lambda: poetry.read(payload, "poetry.lock"), "poetry.lock")
+    if result is not None:
+        assert_pypi_components(result)

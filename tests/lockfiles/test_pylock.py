@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from checker.errors import InputError
 from checker.lockfiles import pylock, read_lockfile
 from checker.model import Kind
+from tests.helpers import FIXTURES, assert_pypi_components, mutated_toml, read_or_refused
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "lockfiles" / "pylock"
-FIXTURE = DATA / "pylock.toml"
-
-PEP508_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+FIXTURE = FIXTURES / "lockfiles" / "pylock" / "pylock.toml"
 
 
 def test_fixture_packages_sources_and_scopes() -> None:
@@ -102,47 +96,9 @@ def test_group_marker_logic() -> None:
 TOML_VALUES = ["1", "true", '""', "[]", "{}", '"x"', '"2.0"', '{path = "."}', "[[1]]"]
 
 
-@st.composite
-def mutated_toml(draw: st.DrawFn, seed: str) -> bytes:
-    """Line-level TOML mutations (wrong shapes) plus byte-level damage."""
-    lines = seed.splitlines()
-    for _ in range(draw(st.integers(1, 6))):
-        if not lines:
-            break
-        index = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.integers(0, 4))
-        line = lines[index]
-        if op == 0 and "=" in line:
-            key = line.split("=", 1)[0]
-            lines[index] = f"{key}= {draw(st.sampled_from(TOML_VALUES))}"
-        elif op == 1:
-            del lines[index]
-        elif op == 2:
-            lines.insert(index, lines[draw(st.integers(0, len(lines) - 1))])
-        elif op == 3:
-            lines[index] = line.replace(
-                "[[packages]]", draw(st.sampled_from(["[packages]", "[[x]]"]))
-            )
-        else:
-            cut = draw(st.integers(0, len(line)))
-            lines[index] = line[:cut] + draw(st.text(max_size=4)) + line[cut:]
-    data = "\n".join(lines).encode("utf-8", "surrogatepass")
-    if draw(st.integers(0, 4)) == 0:
-        data = data[: draw(st.integers(0, len(data)))] + draw(st.binary(max_size=4))
-    return data
-
-
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(payload=mutated_toml(FIXTURE.read_text()))
+@given(payload=mutated_toml(FIXTURE.read_text(), "packages", TOML_VALUES))
 def test_fuzz_only_input_errors_escape(payload: bytes) -> None:
-    try:
-        result = pylock.read(payload, "pylock.toml")
-    except InputError as exc:
-        # a reader bug turned into an InputError by the guard is still a bug
-        assert "could not be read as" not in exc.problem.message
-        assert exc.problem.path == "pylock.toml"
-        return
-    for component in result.components:
-        assert component.name
-        # a mutated name that is no valid distribution name gets no purl
-        assert component.purl or not PEP508_NAME.match(component.name)
+    result = read_or_refused(lambda: pylock.read(payload, "pylock.toml"), "pylock.toml")
+    if result is not None:
+        assert_pypi_components(result)

@@ -29,11 +29,10 @@ from checker.errors import InputError
 from checker.inputs import MAX_DEPTH, load_json
 from checker.model import Component, ImageRef, Kind, LicenseEvidence, Origin, ReadResult
 from checker.sbom.cyclonedx import read_json, read_xml
+from tests.helpers import CORPUS, FIXTURES, corpus_file, one
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT / ".." / "shared" / "corpus"
 CDX = CORPUS / "cyclonedx"
-DATA = ROOT / "tests" / "data" / "cyclonedx"
+DATA = FIXTURES / "cyclonedx"
 
 JUICE_SHOP = "bom-examples_juice-shop_via-npm_bare_bom.1.4.json"
 DROPWIZARD = "bom-examples_dropwizard-1.3.15_bom.xml"
@@ -47,16 +46,6 @@ TRIVY_15 = "trivy_license-cyclonedx-1.5.json"
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def corpus_file(name: str) -> Path:
-    """A corpus file, or a skip with the reason when the corpus is absent."""
-    path = CDX / name
-    if not CDX.is_dir():
-        pytest.skip(f"shared corpus not found at {CORPUS.resolve()}")
-    if not path.is_file():
-        pytest.skip(f"corpus file {name} not found in {CDX.resolve()}")
-    return path
 
 
 def read_path(path: Path) -> ReadResult:
@@ -77,12 +66,6 @@ def bom(*components: Any, spec: str = "1.6", **extra: Any) -> dict[str, Any]:
 
 def lib(name: str = "x", **fields: Any) -> dict[str, Any]:
     return {"type": "library", "name": name, "version": "1.0", **fields}
-
-
-def by_name(result: ReadResult, name: str) -> Component:
-    found = [c for c in result.components if c.name == name]
-    assert len(found) == 1, f"{name}: {len(found)} components"
-    return found[0]
 
 
 def regular(result: ReadResult) -> list[Component]:
@@ -144,7 +127,7 @@ def xml_child_text(element: ET.Element, local: str) -> str | None:
 
 
 def test_juice_shop_has_1115_components_and_fuzzball_is_gpl_2() -> None:
-    path = corpus_file(JUICE_SHOP)
+    path = corpus_file("cyclonedx", JUICE_SHOP)
     result = read_path(path)
     assert result.format == "cyclonedx-json"
     assert result.path == str(path)
@@ -156,7 +139,7 @@ def test_juice_shop_has_1115_components_and_fuzzball_is_gpl_2() -> None:
     assert subject.kind is Kind.APPLICATION
     assert subject.origin == Origin(str(path), "$.metadata.component")
 
-    fuzzball = by_name(result, "fuzzball")
+    fuzzball = one(result, "fuzzball")
     assert fuzzball.version == "1.4.0"
     assert fuzzball.purl == "pkg:npm/fuzzball@1.4.0"
     assert fuzzball.kind is Kind.LIBRARY
@@ -171,7 +154,7 @@ def test_juice_shop_has_1115_components_and_fuzzball_is_gpl_2() -> None:
 
 
 def test_juice_shop_nested_components_keep_their_place_and_parents() -> None:
-    result = read_path(corpus_file(JUICE_SHOP))
+    result = read_path(corpus_file("cyclonedx", JUICE_SHOP))
     nested = [c for c in result.components if c.origin.location.startswith("$.components[7].")]
     first = nested[0]
     assert first.origin.location == "$.components[7].components[0]"
@@ -192,7 +175,7 @@ def test_juice_shop_nested_components_keep_their_place_and_parents() -> None:
 
 
 def test_dropwizard_xml_has_168_components_with_free_text_names() -> None:
-    path = corpus_file(DROPWIZARD)
+    path = corpus_file("cyclonedx", DROPWIZARD)
     result = read_path(path)
     assert result.format == "cyclonedx-xml"
     # SOURCES.md counts 168 <component> elements: 167 dependencies plus the subject.
@@ -203,7 +186,7 @@ def test_dropwizard_xml_has_168_components_with_free_text_names() -> None:
     assert subject.is_subject and subject.display == "io.dropwizard/dropwizard-parent@1.3.15"
     assert subject.origin.location == "/bom/metadata/component"
 
-    compat = by_name(result, "checker-compat-qual")
+    compat = one(result, "checker-compat-qual")
     assert compat.origin.location == "/bom/components/component[3]"
     assert licenses(compat) == [
         ("GNU General Public License, version 2 (GPL2), with the classpath exception", "name"),
@@ -213,7 +196,7 @@ def test_dropwizard_xml_has_168_components_with_free_text_names() -> None:
         "/bom/components/component[3]/licenses/license[1]/name",
         "/bom/components/component[3]/licenses/license[2]/id",
     ]
-    assert licenses(by_name(result, "hibernate-core")) == [
+    assert licenses(one(result, "hibernate-core")) == [
         ("GNU Lesser General Public License", "name")
     ]
     assert compat.scope == "required"
@@ -221,25 +204,25 @@ def test_dropwizard_xml_has_168_components_with_free_text_names() -> None:
 
 
 def test_webgoat_xml_has_53_components_and_an_expression() -> None:
-    result = read_path(corpus_file(WEBGOAT))
+    result = read_path(corpus_file("cyclonedx", WEBGOAT))
     assert len(result.components) == 53  # 52 dependencies plus the subject
     assert result.notes == []
     assert result.components[0].display == "WebGoat/WebGoat@6.0.1"
     assert result.components[0].licenses == []  # <licenses/> is empty
-    javaee = by_name(result, "javaee-api")
+    javaee = one(result, "javaee-api")
     assert licenses(javaee) == [("(CDDL-1.0 OR GPL-2.0-with-classpath-exception)", "expression")]
     assert javaee.licenses[0].origin.location == (
         "/bom/components/component[28]/licenses/expression[1]"
     )
-    assert licenses(by_name(result, "hsqldb")) == [("HSQLDB License", "name")]
-    assert licenses(by_name(result, "mail")) == [
+    assert licenses(one(result, "hsqldb")) == [("HSQLDB License", "name")]
+    assert licenses(one(result, "mail")) == [
         ("CDDL", "name"),
         ("GPL-2.0-with-classpath-exception", "id"),
     ]
 
 
 def test_saasbom_has_no_components_and_one_postgres_service() -> None:
-    path = corpus_file(SAASBOM)
+    path = corpus_file("cyclonedx", SAASBOM)
     result = read_path(path)
     assert regular(result) == []
     assert result.notes == []
@@ -257,7 +240,7 @@ def test_saasbom_has_no_components_and_one_postgres_service() -> None:
 
 
 def test_laravel_has_62_components_with_spdx_ids_only() -> None:
-    result = read_path(corpus_file(LARAVEL))
+    result = read_path(corpus_file("cyclonedx", LARAVEL))
     components = regular(result)
     assert len(components) == 62
     assert {x.form for c in components for x in c.licenses} == {"id"}
@@ -269,18 +252,18 @@ def test_laravel_has_62_components_with_spdx_ids_only() -> None:
 
 
 def test_protonmail_puts_expressions_into_license_names() -> None:
-    result = read_path(corpus_file(PROTONMAIL))
+    result = read_path(corpus_file("cyclonedx", PROTONMAIL))
     assert len(regular(result)) == 883
-    assert licenses(by_name(result, "jszip")) == [("(MIT OR GPL-3.0)", "name")]
+    assert licenses(one(result, "jszip")) == [("(MIT OR GPL-3.0)", "name")]
     openpgp = [c for c in result.components if c.display == "openpgp@4.10.7"]
     assert [licenses(c) for c in openpgp] == [[("LGPL-3.0+", "id")]]
 
 
 def test_mixed_licenses_in_1_4_are_all_read_in_order_without_warning() -> None:
-    path = corpus_file(MIXED)
+    path = corpus_file("cyclonedx", MIXED)
     result = read_path(path)
     assert result.notes == []  # mixing was valid before 1.5
-    comp = by_name(result, "comp")
+    comp = one(result, "comp")
     assert licenses(comp) == [
         ("MIT", "id"),
         ("foo license", "name"),
@@ -292,19 +275,19 @@ def test_mixed_licenses_in_1_4_are_all_read_in_order_without_warning() -> None:
         "$.components[0].licenses[2].expression",
     ]
     assert comp.version is None
-    service = by_name(result, "serv")
+    service = one(result, "serv")
     assert service.kind is Kind.SERVICE
     assert licenses(service) == [
         ("foo license", "name"),
         ("MIT OR Apache-2.0", "expression"),
         ("MIT", "id"),
     ]
-    app = by_name(result, "app")
+    app = one(result, "app")
     assert app.is_subject and len(app.licenses) == 3
 
 
 def test_license_expression_1_6_keeps_acknowledgement() -> None:
-    path = corpus_file(EXPRESSION_16)
+    path = corpus_file("cyclonedx", EXPRESSION_16)
     result = read_path(path)
     [tomcat] = result.components
     assert (tomcat.group, tomcat.name, tomcat.version) == ("com.acme", "tomcat-catalina", "9.0.14")
@@ -321,13 +304,13 @@ def test_license_expression_1_6_keeps_acknowledgement() -> None:
 
 
 def test_trivy_1_5_puts_spdx_ids_into_name() -> None:
-    result = read_path(corpus_file(TRIVY_15))
+    result = read_path(corpus_file("cyclonedx", TRIVY_15))
     # Trivy's "pom.xml" entry names the scanned file, not a package: it is
     # left out with one note instead of failing as a license-less component.
     assert len(regular(result)) == 3
-    assert licenses(by_name(result, "org.eclipse.sisu.plexus")) == [("EPL-1.0", "name")]
-    assert licenses(by_name(result, "asm")) == [("BSD-3-Clause", "name")]
-    assert licenses(by_name(result, "slf4j-api")) == [("MIT License", "name")]
+    assert licenses(one(result, "org.eclipse.sisu.plexus")) == [("EPL-1.0", "name")]
+    assert licenses(one(result, "asm")) == [("BSD-3-Clause", "name")]
+    assert licenses(one(result, "slf4j-api")) == [("MIT License", "name")]
     assert not [c for c in result.components if c.name == "pom.xml"]
     (note,) = result.notes
     assert note.origin.location == "$.components[0]" and "Trivy" in note.message
@@ -341,7 +324,7 @@ def test_trivy_1_5_puts_spdx_ids_into_name() -> None:
 def test_every_origin_points_at_what_was_read(name: str) -> None:
     """Each component origin resolves to an element with that name, each
     license origin to exactly the license text read."""
-    path = corpus_file(name)
+    path = corpus_file("cyclonedx", name)
     result = read_path(path)
     assert result.components
     if path.suffix == ".json":
@@ -378,14 +361,22 @@ def test_all_corpus_files_are_read_without_error() -> None:
 # --------------------------------------------------------------------------- own fixtures
 
 
-def test_fixture_1_7_json_is_schema_valid_and_read() -> None:
+def assert_schema_valid(path: Path, output_format: str, schema_version: str) -> None:
+    """The fixture is valid against the official schema (cyclonedx-python-lib's copy).
+
+    A fixture the schema refuses would test the leniency, not the reading.
+    """
     validation = pytest.importorskip("cyclonedx.validation")
     schema = pytest.importorskip("cyclonedx.schema")
-    path = DATA / "bom-1.7.json"
     validator = validation.make_schemabased_validator(
-        schema.OutputFormat.JSON, schema.SchemaVersion.V1_7
+        schema.OutputFormat[output_format], schema.SchemaVersion[schema_version]
     )
     assert validator.validate_str(path.read_text()) is None
+
+
+def test_fixture_1_7_json_is_schema_valid_and_read() -> None:
+    path = DATA / "bom-1.7.json"
+    assert_schema_valid(path, "JSON", "V1_7")
 
     result = read_path(path)
     assert result.notes == []  # 1.7 allows an expression beside licenses again
@@ -394,23 +385,23 @@ def test_fixture_1_7_json_is_schema_valid_and_read() -> None:
     assert subject.image == ImageRef(
         "ghcr.io", "cloudnative-pg/postgresql", "16.4", "sha256:" + "0123456789abcdef" * 4
     )
-    assert by_name(result, "debian").kind is Kind.OS_PACKAGE  # operating-system
-    bash = by_name(result, "bash")
+    assert one(result, "debian").kind is Kind.OS_PACKAGE  # operating-system
+    bash = one(result, "bash")
     assert bash.kind is Kind.OS_PACKAGE  # a library with a pkg:deb purl
     assert bash.licenses[0].acknowledgement == "concluded"
-    psycopg = by_name(result, "psycopg")
+    psycopg = one(result, "psycopg")
     assert psycopg.kind is Kind.LIBRARY and psycopg.scope == "required"
     assert [(x.text, x.form, x.acknowledgement) for x in psycopg.licenses] == [
         ("LGPL-3.0-only", "expression", "declared"),
         ("GNU Lesser General Public License v3", "name", "concluded"),
     ]  # evidence.licenses (observed GPL-3.0-only) are not declared licenses
-    fastapi = by_name(result, "fastapi")
+    fastapi = one(result, "fastapi")
     assert fastapi.origin.location == "$.components[3].components[0]"
     assert fastapi.path == ("rune-api@2.1.0",)
-    assert by_name(result, "rune-api").kind is Kind.APPLICATION
-    assert by_name(result, "redis").image == ImageRef("docker.io", "library/redis", "7.4")
-    assert by_name(result, "sentiment-model").kind is Kind.OTHER
-    service = by_name(result, "PostgreSQL")
+    assert one(result, "rune-api").kind is Kind.APPLICATION
+    assert one(result, "redis").image == ImageRef("docker.io", "library/redis", "7.4")
+    assert one(result, "sentiment-model").kind is Kind.OTHER
+    service = one(result, "PostgreSQL")
     assert (service.kind, service.group, service.version) == (
         Kind.SERVICE,
         "org.postgresql",
@@ -420,20 +411,15 @@ def test_fixture_1_7_json_is_schema_valid_and_read() -> None:
 
 
 def test_fixture_1_6_xml_with_expression_and_acknowledgement() -> None:
-    validation = pytest.importorskip("cyclonedx.validation")
-    schema = pytest.importorskip("cyclonedx.schema")
     path = DATA / "bom-1.6-expression.xml"
-    validator = validation.make_schemabased_validator(
-        schema.OutputFormat.XML, schema.SchemaVersion.V1_6
-    )
-    assert validator.validate_str(path.read_text()) is None
+    assert_schema_valid(path, "XML", "V1_6")
 
     result = read_path(path)
     assert result.notes == []
     subject = result.components[0]
     assert subject.is_subject and subject.display == "rune-gateway@1.0.0"
     assert subject.licenses[0].acknowledgement == "declared"
-    catalina = by_name(result, "tomcat-catalina")
+    catalina = one(result, "tomcat-catalina")
     assert catalina.licenses == [
         LicenseEvidence(
             "EPL-2.0 OR GPL-2.0 WITH Classpath-exception-2.0",
@@ -443,13 +429,13 @@ def test_fixture_1_6_xml_with_expression_and_acknowledgement() -> None:
         )
     ]
     assert catalina.scope == "required" and catalina.group == "org.apache.tomcat"
-    jdbc = by_name(result, "postgresql")
+    jdbc = one(result, "postgresql")
     assert [(x.text, x.form, x.acknowledgement) for x in jdbc.licenses] == [
         ("BSD-2-Clause", "id", "declared"),
         ("PostgreSQL JDBC Driver License", "name", "concluded"),
     ]  # the observed GPL-2.0-only under <evidence> is not read
-    assert by_name(result, "busybox").kind is Kind.OS_PACKAGE  # pkg:apk
-    postgres = by_name(result, "Postgres")
+    assert one(result, "busybox").kind is Kind.OS_PACKAGE  # pkg:apk
+    postgres = one(result, "Postgres")
     assert postgres.kind is Kind.SERVICE
     assert postgres.origin.location == "/bom/services/service[1]"
 
@@ -719,14 +705,14 @@ def test_wrong_component_shapes_are_skipped_with_warnings() -> None:
         "odd",
         "typed-list",
     ]
-    assert by_name(result, "child").origin.location == "$.components[2].components[0]"
-    assert by_name(result, "child").path == ()  # its nameless parent was skipped
-    assert by_name(result, "numeric").version == "2.1"  # what JSON numbers do to versions
-    listy = by_name(result, "listy")
+    assert one(result, "child").origin.location == "$.components[2].components[0]"
+    assert one(result, "child").path == ()  # its nameless parent was skipped
+    assert one(result, "numeric").version == "2.1"  # what JSON numbers do to versions
+    listy = one(result, "listy")
     assert (listy.version, listy.purl, listy.group, listy.scope) == (None, "7", None, "3")
-    assert by_name(result, "typeless").kind is Kind.LIBRARY
-    assert by_name(result, "odd").kind is Kind.OTHER
-    assert by_name(result, "typed-list").kind is Kind.OTHER
+    assert one(result, "typeless").kind is Kind.LIBRARY
+    assert one(result, "odd").kind is Kind.OTHER
+    assert one(result, "typed-list").kind is Kind.OTHER
     messages = note_messages(result)
     assert messages[0] == ("$.components[0]: is string, expected a component object; skipped")
     assert "$.components[1]: component has no name; skipped" in messages[1]
@@ -1033,16 +1019,16 @@ def test_cyclonedx_py_environment_bom_of_this_virtualenv(tmp_path: Path) -> None
 
     result = read_path(out)
     assert result.notes == []
-    yaml = by_name(result, "PyYAML")
+    yaml = one(result, "PyYAML")
     assert yaml.purl == f"pkg:pypi/pyyaml@{installed_version('PyYAML')}"
     assert yaml.version == installed_version("PyYAML")
     assert [(x.text, x.form, x.acknowledgement) for x in yaml.licenses] == [
         ("MIT", "id", "declared")
     ]
-    purl = by_name(result, "packageurl-python")
+    purl = one(result, "packageurl-python")
     assert purl.purl == f"pkg:pypi/packageurl-python@{installed_version('packageurl-python')}"
     assert purl.kind is Kind.LIBRARY
-    orjson_component = by_name(result, "orjson")
+    orjson_component = one(result, "orjson")
     assert orjson_component.licenses and orjson_component.licenses[0].text
 
     # The same BOM as XML (written by cyclonedx-python-lib) must read the same.

@@ -11,8 +11,9 @@ from checker.errors import InputError
 from checker.model import Component, ReadResult
 from checker.sbom.environment import read_environment
 from checker.sbom.piplicenses import normalize_pypi_name
+from tests.helpers import FIXTURES
 
-SITE = Path(__file__).resolve().parents[1] / "data" / "environment" / "site-packages"
+SITE = FIXTURES / "environment" / "site-packages"
 
 
 def one(result: ReadResult, name: str) -> Component:

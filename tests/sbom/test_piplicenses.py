@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from checker.errors import InputError
-from checker.model import Component, ReadResult
 from checker.sbom import read_input
 from checker.sbom.piplicenses import looks_like, normalize_pypi_name, pypi_purl, read_json
+from tests.helpers import FIXTURES, one
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "piplicenses"
+DATA = FIXTURES / "piplicenses"
 
 
 def run_pip_licenses(tmp_path: Path, *args: str) -> Path:
@@ -34,12 +34,6 @@ def run_pip_licenses(tmp_path: Path, *args: str) -> Path:
     out = tmp_path / "licenses.json"
     out.write_bytes(completed.stdout)
     return out
-
-
-def one(result: ReadResult, name: str) -> Component:
-    found = [c for c in result.components if c.name == name]
-    assert len(found) == 1, f"{name}: {len(found)} components"
-    return found[0]
 
 
 def test_real_output_from_all(tmp_path: Path) -> None:

@@ -24,10 +24,9 @@ from checker.sbom.spdx import (
     read_json,
     read_tag_value,
 )
+from tests.helpers import FIXTURES, corpus_file, one
 
-ROOT = Path(__file__).resolve().parents[2]
-CORPUS = ROOT.parent / "shared" / "corpus" / "spdx"
-DATA = ROOT / "tests" / "data" / "spdx"
+DATA = FIXTURES / "spdx"
 
 NEWRELIC = "LARGE_bom-shelter_trivy_newrelic-synthetics-minion-runner_cbfa244c.spdx.json"
 FLUX = "bom-shelter_flux_0.26.3_sbom.spdx"
@@ -41,10 +40,7 @@ CENTOS = "trivy_centos-7-spdx.txt"
 
 
 def corpus(name: str) -> Path:
-    path = CORPUS / name
-    if not path.is_file():
-        pytest.skip(f"shared corpus file {path} is absent (corpus not checked out)")
-    return path
+    return corpus_file("spdx", name)
 
 
 def read_corpus(name: str) -> ReadResult:
@@ -53,12 +49,6 @@ def read_corpus(name: str) -> ReadResult:
 
 def by_name(result: ReadResult, name: str) -> list[Component]:
     return [c for c in result.components if c.name == name]
-
-
-def one(result: ReadResult, name: str) -> Component:
-    found = by_name(result, name)
-    assert len(found) == 1, f"{name}: {len(found)} components"
-    return found[0]
 
 
 def texts(component: Component) -> list[str]:

@@ -1,0 +1,316 @@
+"""``vex add``: append one validated entry to a register file, as text, atomically.
+
+The file is never re-dumped: comments, key order, quoting and the other
+entries stay byte for byte; the new entry is a text block appended to the
+``entries:`` list (which must be the file's last top-level key, written as a
+block list or as ``entries: []``). Before the file is replaced, the result
+is parsed back and must hold exactly the old entries plus the new one, and
+the whole register is validated again: any problem the new entry brings
+(bad date, unknown status, a reference that does not resolve, an overlap
+with a current entry, an expiry in the past) refuses the addition with the
+reason, and the file is left as it was. The write goes through a temporary
+file and a rename (:func:`checker.output.write_atomic`), and is refused if
+the file changed while the entry was being prepared.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from checker.errors import PolicyError, Problem, UsageError
+from checker.output import write_atomic
+from checker.vex.register import (
+    RegisterCheck,
+    load_register,
+    load_register_yaml,
+    register_files,
+)
+
+#: What a new register file starts with.
+NEW_FILE = "# VEX register: see checker/vex/register.py for the schema.\nversion: 1\nentries:\n"
+PREFIXES = {"license": "LIC", "vulnerability": "VULN"}
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_EMPTY_FLOW = re.compile(r"^(?P<key>entries:)\s*\[\s*\]\s*(?P<comment>#.*)?$")
+
+Fields = list[tuple[str, Any]]
+
+
+@dataclass(slots=True)
+class Added:
+    id: str
+    path: Path
+    text: str
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def _prose(text: str | None) -> str | None:
+    return " ".join(text.split()) if text is not None else None
+
+
+def license_fields(
+    *,
+    component: str | None,
+    image: str | None,
+    versions: str | None,
+    license: str,
+    reason: str,
+) -> Fields:
+    """The keys of a new license entry, in the order they are written (without governance)."""
+    fields: Fields = [("kind", "license")]
+    if component is not None:
+        fields.append(("component", component.strip()))
+    if image is not None:
+        fields.append(("image", image.strip()))
+    if versions is not None:
+        fields.append(("versions", versions.strip()))
+    fields.append(("license", license.strip()))
+    fields.append(("reason", _prose(reason)))
+    return fields
+
+
+def vulnerability_fields(
+    *,
+    vulnerability: str,
+    aliases: Sequence[str],
+    products: Sequence[str],
+    versions: str | None,
+    status: str,
+    justification: str | None,
+    impact: str | None,
+    action: str | None,
+    cvss: float | None,
+    response: Sequence[str],
+    patch_sla: str | None,
+) -> Fields:
+    """The keys of a new vulnerability entry, in the order they are written."""
+    fields: Fields = [("kind", "vulnerability"), ("vulnerability", vulnerability.strip())]
+    if aliases:
+        fields.append(("aliases", [a.strip() for a in aliases]))
+    if cvss is not None:
+        fields.append(("cvss", cvss))
+    items: list[Any] = [
+        {"purl": p.strip(), "versions": versions.strip()} if versions else p.strip()
+        for p in products
+    ]
+    fields.append(("products", items))
+    fields.append(("status", status.strip()))
+    for name, value in (
+        ("justification", justification),
+        ("impact_statement", _prose(impact)),
+        ("action_statement", _prose(action)),
+    ):
+        if value is not None:
+            fields.append((name, value.strip()))
+    if response:
+        fields.append(("response", [r.strip() for r in response]))
+    if patch_sla is not None:
+        fields.append(("patch_sla", patch_sla.strip()))
+    return fields
+
+
+def scalar(value: Any) -> str:
+    """One YAML scalar, quoted only where YAML would otherwise read something else."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value)
+    if _DATE.fullmatch(text):
+        return text  # the register reads dates as the text written
+    dumped = yaml.safe_dump(text, allow_unicode=True, width=2**31 - 1)
+    return dumped.removesuffix("\n...\n").removesuffix("\n")
+
+
+def render_entry(fields: Fields, indent: int) -> str:
+    """The entry as a block-list item, indented like the file's other items."""
+    lines: list[str] = []
+    for i, (key, value) in enumerate(fields):
+        lead = "- " if i == 0 else "  "
+        if isinstance(value, list):
+            lines.append(f"{lead}{key}:")
+            for item in value:
+                if isinstance(item, dict):
+                    for j, (k, v) in enumerate(item.items()):
+                        lines.append(f"{'    - ' if j == 0 else '      '}{k}: {scalar(v)}")
+                else:
+                    lines.append(f"    - {scalar(item)}")
+        else:
+            lines.append(f"{lead}{key}: {scalar(value)}")
+    pad = " " * indent
+    return "".join(f"{pad}{line}\n" for line in lines)
+
+
+def next_id(ids: Collection[str], kind: str) -> str:
+    """``LIC-NNNN`` / ``VULN-NNNN``, one past the highest of its kind."""
+    prefix = PREFIXES[kind]
+    numbers = [
+        int(m.group(1)) for i in ids if (m := re.fullmatch(rf"{prefix}-(\d+)", i)) is not None
+    ]
+    return f"{prefix}-{max(numbers, default=0) + 1:04d}"
+
+
+def append_text(original: str, block_for: Any, path: str) -> tuple[str, int]:
+    """The file with the entry appended, and the first line of the new block.
+
+    ``block_for(indent)`` renders the block. Raises :class:`UsageError` when
+    the file's shape does not allow appending without re-writing it.
+    """
+    doc, problems = load_register_yaml(original, path)
+    if doc is None or problems:
+        raise PolicyError(
+            f"{path} cannot be appended to until it is fixed", problems or [Problem(path, "", "")]
+        )
+    data = doc.data
+    if data is None:
+        data = {}
+    if not isinstance(data, dict) or "entries" not in data:
+        raise UsageError(
+            f"{path} has no top-level 'entries:' list; add 'version: 1' and 'entries:' first"
+        )
+    lines = original.splitlines(keepends=True)
+    entries_line = doc.lines[("entries",)]
+    later = [
+        name for name in data if name != "entries" and doc.lines.get((str(name),), 0) > entries_line
+    ]
+    if later:
+        raise UsageError(
+            f"{path}: 'entries' must be the last top-level key so an entry can be appended "
+            f"without re-writing the file (move {', '.join(map(repr, later))} above it)"
+        )
+    entries = data["entries"]
+    indent = 2
+    if entries == []:
+        match = _EMPTY_FLOW.match(lines[entries_line - 1].rstrip("\r\n"))
+        if match is not None:
+            comment = f"  {match.group('comment')}" if match.group("comment") else ""
+            lines[entries_line - 1] = f"{match.group('key')}{comment}\n"
+        else:
+            raise UsageError(f"{path}: write the empty list as 'entries: []' or 'entries:'")
+    elif isinstance(entries, list):
+        node = yaml.compose(original, Loader=yaml.SafeLoader)
+        sequence = _entries_node(node)
+        if sequence is None or sequence.flow_style:
+            raise UsageError(f"{path}: 'entries' must be a block list ('- id: ...' items)")
+        first = lines[sequence.value[0].start_mark.line]
+        indent = len(first) - len(first.lstrip(" "))
+        if not first.lstrip(" ").startswith("-"):
+            raise UsageError(f"{path}: cannot tell how the entries are indented")
+    elif entries is not None:
+        raise UsageError(f"{path}: 'entries' must be a list")
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    start = len(lines) + 1
+    return "".join(lines) + block_for(indent), start
+
+
+def _entries_node(node: Any) -> Any:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key, value in node.value:
+        if key.value == "entries" and isinstance(value, yaml.SequenceNode):
+            return value
+    return None
+
+
+def _keyed(problems: Sequence[Problem]) -> set[tuple[str, str, str]]:
+    return {(p.path, p.location, p.message) for p in problems}
+
+
+def add_entry(
+    path: Path,
+    fields: Fields,
+    *,
+    approver: str,
+    reference: str,
+    expires: str,
+    adr_ids: Collection[str] | None,
+    today: date,
+    adr_dir: str = "adr",
+) -> Added:
+    """Validate and append one entry to ``path``; see the module doc."""
+    kind = str(dict(fields)["kind"])
+    original = path.read_text(encoding="utf-8") if path.exists() else NEW_FILE
+    folder_files = register_files(path.parent) if path.parent.is_dir() else []
+    files = sorted({*folder_files, path})
+    before = load_register(
+        files, adr_ids=adr_ids, today=today, texts={path: original}, adr_dir=adr_dir
+    )
+    entry_id = next_id(before.register.ids(), kind)
+    full: Fields = [
+        ("id", entry_id),
+        *fields,
+        ("approver", " ".join(approver.split())),
+        ("reference", reference.strip()),
+        ("created", today.isoformat()),
+        ("expires", expires.strip()),
+    ]
+    text, start = append_text(original, lambda indent: render_entry(full, indent), str(path))
+    after = load_register(files, adr_ids=adr_ids, today=today, texts={path: text}, adr_dir=adr_dir)
+    _refuse_new_problems(before, after, path, start, entry_id)
+    _check_round_trip(original, text, full, str(path))
+    current = path.read_text(encoding="utf-8") if path.exists() else NEW_FILE
+    if current != original:
+        raise UsageError(f"{path} changed while the entry was prepared; run the command again")
+    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else _default_mode()
+    write_atomic(path, text)  # its temporary file is private (0600): give the mode back
+    os.chmod(path, mode)
+    new_warnings = [
+        w for w in after.warnings if (w.path, w.location, w.message) not in _keyed(before.warnings)
+    ]
+    return Added(entry_id, path, text, new_warnings)
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _refuse_new_problems(
+    before: RegisterCheck, after: RegisterCheck, path: Path, start: int, entry_id: str
+) -> None:
+    old = _keyed(before.errors) | _keyed(before.expired)
+    new = [p for p in (*after.errors, *after.expired) if (p.path, p.location, p.message) not in old]
+    if not new:
+        return
+    shown: list[Problem] = []
+    for problem in new:
+        line = problem.location.removeprefix("line ").split(" ", 1)[0]
+        if problem.path == str(path) and line.isdigit() and int(line) >= start:
+            shown.append(Problem(f"new entry {entry_id}", "", problem.message))
+        else:
+            shown.append(problem)
+    count = len(shown)
+    raise PolicyError(
+        f"the entry was not added to {path}: {count} problem{'s' if count != 1 else ''}",
+        shown,
+    )
+
+
+def _check_round_trip(original: str, text: str, fields: Fields, path: str) -> None:
+    """The new text must hold the old data plus exactly the new entry."""
+    old, _ = load_register_yaml(original, path)
+    new, _ = load_register_yaml(text, path)
+    assert old is not None and new is not None
+    old_data = old.data if isinstance(old.data, dict) else {}
+    new_data = new.data if isinstance(new.data, dict) else {}
+    old_entries = old_data.get("entries") or []
+    new_entries = new_data.get("entries") or []
+    expected = dict(fields)
+    same_rest = {k: v for k, v in old_data.items() if k != "entries"} == {
+        k: v for k, v in new_data.items() if k != "entries"
+    }
+    if not same_rest or new_entries[:-1] != old_entries or new_entries[-1:] != [expected]:
+        raise UsageError(
+            f"{path}: appending would not give the old entries plus the new one; the file "
+            "was left as it was (is 'entries' the last key, written as a block list?)"
+        )

@@ -1,0 +1,119 @@
+"""Lockfile entries get their licenses from the other inputs of the run.
+
+A lockfile says ``some-agpl-lib==1.0`` and nothing about its license; the
+gate must not pass it for that. Licenses are joined by purl and exact
+version from an SBOM given in the same run, else taken from the decision
+table for known components, else the entry fails closed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from checker.cli import main
+from checker.gate import check
+from checker.model import Finding
+from checker.policy import Policy, load_policy
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data" / "joining"
+CORPUS = ROOT.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy(ROOT / "policy")
+
+
+def by_component(findings: list[Finding], name: str) -> dict[str, Finding]:
+    return {f.rule: f for f in findings if f.component.name.lower() == name.lower()}
+
+
+def test_agpl_in_a_lockfile_fails_once_the_sbom_says_so(policy: Policy) -> None:
+    alone = check([DATA / "requirements.txt"], policy)
+    assert by_component(alone.findings, "some-agpl-lib").keys() == {"unknown-license"}
+
+    joined = check([DATA / "requirements.txt", DATA / "sbom.cdx.json"], policy)
+    agpl = by_component(joined.findings, "some-agpl-lib")["denied-license"]
+    assert agpl.license == "AGPL-3.0-or-later"
+    assert agpl.license_source == f"{DATA / 'sbom.cdx.json'} (joined by purl)"
+    assert agpl.source.path == str(DATA / "sbom.cdx.json")
+
+
+def test_join_needs_the_exact_version_and_falls_back_to_the_table(policy: Policy) -> None:
+    result = check([DATA / "requirements.txt", DATA / "sbom.cdx.json"], policy)
+    # the SBOM knows unlisted-lib 1.9, the lock pins 2.0: a different release
+    assert by_component(result.findings, "unlisted-lib").keys() == {"unknown-license"}
+    # PyYAML 6.0.3 joins (the SBOM spells it PyYAML, the lock pyyaml): it passes
+    assert by_component(result.findings, "pyyaml") == {}
+    # psycopg is in no SBOM: its license comes from the decision table row
+    assert by_component(result.findings, "psycopg") == {}
+    lock = next(r for r in result.inputs if r.format == "requirements")
+    psycopg = next(c for c in lock.components if c.name == "psycopg")
+    assert psycopg.licenses == []  # nothing was invented on the component itself
+
+
+def test_report_says_where_each_license_came_from(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(
+        [
+            "check",
+            str(DATA / "requirements.txt"),
+            str(DATA / "sbom.cdx.json"),
+            "--policy",
+            str(ROOT / "policy"),
+            "--format",
+            "json",
+        ]
+    )
+    assert code == 1
+    report = json.loads(capsys.readouterr().out)
+    denied = [f for f in report["findings"] if f["rule"] == "denied-license"]
+    assert denied and denied[0]["license_source"].endswith("(joined by purl)")
+
+
+def test_approved_image_without_digest_is_unpinned(policy: Policy) -> None:
+    result = check([DATA / "compose.yaml"], policy)
+    unpinned = [f for f in result.findings if f.rule == "unpinned-image"]
+    assert len(unpinned) == 1
+    assert unpinned[0].severity.value == policy.unpinned_image.value == "warning"
+    assert unpinned[0].component.version == "17-alpine"
+    assert result.verdict == "pass"
+
+
+def test_lockfile_verdicts_on_the_corpus(policy: Policy) -> None:
+    locks = CORPUS / "lockfiles"
+    if not locks.is_dir():
+        pytest.skip(f"shared corpus absent at {CORPUS}")
+    pipfile = check([locks / "trivy-ci-test" / "Pipfile.lock"], policy)
+    rejected = [f for f in pipfile.findings if f.rule == "rejected-component"]
+    assert [(f.component.name, f.policy_entry) for f in rejected] == [
+        ("psycopg2-binary", "psycopg2")
+    ]
+    typeorm = check([locks / "typeorm" / "package-lock.json"], policy)
+    stack = [f for f in typeorm.findings if f.rule == "unapproved-stack-component"]
+    assert [(f.component.name, f.component.version) for f in stack] == [("pg", "8.16.3")]
+    uv = check([locks / "full-stack-fastapi-template_2026" / "uv.lock"], policy)
+    psycopg = [f for f in uv.findings if f.component.name.startswith("psycopg")]
+    assert psycopg == []  # decided by the table, licensed by its row
+
+
+def test_bitnamilegacy_images_are_the_bitnami_images(policy: Policy, tmp_path: Path) -> None:
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        "services:\n"
+        "  legacy:\n    image: bitnamilegacy/postgresql:16\n"
+        "  digest:\n    image: postgres@sha256:" + "ab" * 32 + "\n",
+        encoding="utf-8",
+    )
+    result = check([compose], policy)
+    rejected = [f for f in result.findings if f.rule == "rejected-component"]
+    assert [(f.component.name, f.policy_entry) for f in rejected] == [
+        ("docker.io/bitnamilegacy/postgresql", "bitnami-postgresql-images")
+    ]
+    # a digest-pinned official image is approved and not flagged as unpinned
+    assert not [f for f in result.findings if f.rule == "unpinned-image"]
