@@ -1,0 +1,224 @@
+"""The storage port: what the API (and later workers) may ask of any job store.
+
+The contract is upstream RUNE's R1 port plus its later additions (``close()``, settings,
+``after_id`` on events, artifact kinds ``log``/``screenshot``), with the semantic fixes that
+upstream lacked spelled out here so every adapter implements the same thing:
+
+* ``create_job`` is atomic per idempotency key: concurrent calls with one key return one
+  job; reusing a key with a different payload raises :class:`IdempotencyConflictError`.
+* Job statuses are validated and ``succeeded``/``failed``/``cancelled`` are terminal: once
+  there, ``update_job`` changes nothing and returns False.
+* Chain node transitions are serialised, so parallel transitions never lose each other.
+* Workflow events carry a tenant; summaries are always per tenant.
+* ``list_settings`` matches the prefix literally and case-sensitively.
+
+Timestamps are float epoch seconds; JSON payloads are stored with sorted keys.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+JSONDict = dict[str, Any]
+
+JOB_STATUSES = frozenset({"queued", "running", "succeeded", "failed", "cancelled"})
+TERMINAL_JOB_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+# For each target status, the statuses a job may be in to move there.
+JOB_TRANSITIONS: dict[str, frozenset[str]] = {
+    "queued": frozenset({"queued"}),
+    "running": frozenset({"queued", "running"}),
+    "succeeded": frozenset({"queued", "running"}),
+    "failed": frozenset({"queued", "running"}),
+    "cancelled": frozenset({"queued", "running"}),
+}
+NODE_STATUSES = frozenset({"pending", "running", "success", "failed", "skipped"})
+EVENT_STATUSES = frozenset({"ok", "error"})
+ARTIFACT_KINDS = frozenset(
+    {
+        "slsa_provenance",
+        "sbom",
+        "tla_report",
+        "sigstore_bundle",
+        "rekor_entry",
+        "tpm_attestation",
+        "log",
+        "screenshot",
+    }
+)
+FINOPS_KINDS = ("benchmark", "agentic-agent")
+RECOVERY_MESSAGE = "server restarted before job completion"
+
+
+def dump_json(value: JSONDict) -> str:
+    """Serialise with sorted keys so equal payloads give equal text (and equal hashes)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """One job as stored; ``request_payload``/``result_payload`` are decoded JSON."""
+
+    job_id: str
+    tenant_id: str
+    kind: str
+    status: str
+    request_payload: JSONDict
+    result_payload: JSONDict | None
+    error: str | None
+    message: str | None
+    created_at: float
+    updated_at: float
+
+    def to_dict(self) -> JSONDict:
+        return {
+            "job_id": self.job_id,
+            "tenant_id": self.tenant_id,
+            "kind": self.kind,
+            "status": self.status,
+            "request_payload": self.request_payload,
+            "result_payload": self.result_payload,
+            "error": self.error,
+            "message": self.message,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class WorkflowEvent:
+    """A metrics event. ``tenant_id`` defaults to the job's tenant when ``job_id`` is set."""
+
+    event: str
+    status: str
+    recorded_at: float
+    duration_ms: float | None = None
+    labels: JSONDict = field(default_factory=dict)
+    job_id: str | None = None
+    error_type: str | None = None
+    tenant_id: str | None = None
+
+
+@runtime_checkable
+class StoragePort(Protocol):
+    """Everything the job API needs from a store.
+
+    Implementations must be safe to call from many threads at once (the API serves each
+    request on its own thread) and from several processes on one database.
+    """
+
+    # lifecycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        """Release connections; the store is unusable afterwards (idempotent)."""
+
+    def mark_incomplete_jobs_failed(self, message: str = RECOVERY_MESSAGE) -> int:
+        """Crash recovery: move every ``queued``/``running`` job to ``failed``; return count."""
+
+    # jobs ----------------------------------------------------------------------------
+    def create_job(
+        self,
+        *,
+        tenant_id: str,
+        kind: str,
+        request_payload: JSONDict,
+        idempotency_key: str | None = None,
+    ) -> tuple[str, bool]:
+        """Insert a ``queued`` job; return ``(job_id, created)``.
+
+        With a non-empty key scoped by ``(tenant_id, kind)``, a repeat returns the first
+        job with ``created=False``; a different payload raises IdempotencyConflictError.
+        """
+
+    def update_job(
+        self,
+        job_id: str,
+        *,
+        status: str | None = None,
+        result_payload: JSONDict | None = None,
+        error: str | None = None,
+        message: str | None = None,
+    ) -> bool:
+        """Set the given fields; False if the job is unknown or the transition not allowed."""
+
+    def get_job(self, job_id: str, *, tenant_id: str | None = None) -> JobRecord | None:
+        """Return the job; with ``tenant_id`` a job of another tenant is None."""
+
+    def list_jobs(
+        self, *, tenant_id: str, status: str | None = None, limit: int = 100
+    ) -> list[JobRecord]:
+        """The tenant's jobs, newest first (``limit`` clamped to 1..1000)."""
+
+    def list_jobs_for_finops(self, *, tenant_id: str, limit: int = 2000) -> list[JSONDict]:
+        """Succeeded ``benchmark``/``agentic-agent`` jobs with ``duration_seconds``."""
+
+    def purge_idempotency_keys(self, *, older_than: float) -> int:
+        """Forget idempotency keys created before ``older_than``; return count."""
+
+    # workflow events -------------------------------------------------------------------
+    def record_workflow_event(self, event: WorkflowEvent) -> int:
+        """Store one event; return its id (monotonic, usable as an ``after_id`` cursor)."""
+
+    def get_events_summary(self, *, tenant_id: str, job_id: str | None = None) -> list[JSONDict]:
+        """Per event name: total, ok, error, avg/min/max ms (1 decimal); one tenant only."""
+
+    def get_events_for_job(self, job_id: str, *, after_id: int = 0) -> list[JSONDict]:
+        """The job's events with ``id > after_id``, in id order."""
+
+    # chain state -------------------------------------------------------------------------
+    def record_chain_initialized(
+        self, *, job_id: str, nodes: list[JSONDict], edges: list[JSONDict]
+    ) -> None:
+        """Store (or replace) the job's DAG with normalised nodes and edges."""
+
+    def record_chain_node_transition(
+        self,
+        *,
+        job_id: str,
+        node_id: str,
+        status: str,
+        started_at: float | None = None,
+        finished_at: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Atomically update one node and the overall status (no lost updates)."""
+
+    def get_chain_state(self, job_id: str) -> JSONDict | None:
+        """``{"nodes", "edges", "overall_status"}`` or None."""
+
+    # audit artifacts ---------------------------------------------------------------------
+    def record_audit_artifact(self, *, job_id: str, kind: str, name: str, content: bytes) -> str:
+        """Store bytes; the store computes sha256 and size. Return the artifact id."""
+
+    def list_audit_artifacts(self, job_id: str) -> list[JSONDict]:
+        """Metadata only (no bytes), ordered by ``created_at`` then id."""
+
+    def get_audit_artifact(self, *, job_id: str, artifact_id: str) -> tuple[bytes, str, str] | None:
+        """``(content, name, kind)`` when the artifact belongs to that job, else None."""
+
+    # settings ------------------------------------------------------------------------------
+    def set_setting(self, key: str, value: JSONDict) -> None:
+        """Upsert a JSON setting."""
+
+    def get_setting(self, key: str) -> JSONDict | None:
+        """The setting or None."""
+
+    def delete_setting(self, key: str) -> bool:
+        """Delete; True if it existed."""
+
+    def list_settings(self, prefix: str | None = None) -> dict[str, JSONDict]:
+        """Settings whose key starts with ``prefix`` (literal, case-sensitive)."""
+
+
+def overall_chain_status(nodes: list[JSONDict]) -> str:
+    """Upstream's rule, in order: none→pending, any failed, any running, any pending,
+    all skipped, else success."""
+    statuses = [str(n.get("status")) for n in nodes]
+    if not statuses:
+        return "pending"
+    for status in ("failed", "running", "pending"):
+        if status in statuses:
+            return status
+    if all(s == "skipped" for s in statuses):
+        return "skipped"
+    return "success"
