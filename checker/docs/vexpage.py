@@ -84,7 +84,7 @@ def render_register(loaded: LoadedVex, link_for: LinkFor) -> str:
     entries = vex.register.entries
     active = [e for e in entries if not e.expired(today)]
     expired = [e for e in entries if e.expired(today)]
-    files = ", ".join(code(f) for f in vex.register.files) or "no register file"
+    files = ", ".join(code(_shown(f)) for f in vex.register.files) or "no register file"
     out.append(
         f"As of {today.isoformat()}: {len(active)} active and {len(expired)} expired "
         f"entr{'y' if len(entries) == 1 else 'ies'} in {files}.\n"
@@ -100,3 +100,11 @@ def render_register(loaded: LoadedVex, link_for: LinkFor) -> str:
     else:
         out.append("None. An expired entry stops accepting findings the day after it expires.\n")
     return "\n".join(out)
+
+
+def _shown(path: object) -> str:
+    """A register file as the reader knows it (``vex/register.yaml``), not the
+    absolute path of the machine that built the site."""
+    text = str(path)
+    parts = text.replace("\\", "/").split("/")
+    return "/".join(parts[-2:]) if len(parts) >= 2 else text
