@@ -33,7 +33,7 @@ from checker.matching import (
 )
 from checker.model import Component, Kind, Severity
 from checker.versions import VersionRange, parse_range
-from checker.yamlio import Key, Located, load_yaml
+from checker.yamlio import Key, Located, describe, load_yaml
 
 DECISIONS = ("approved", "approved-byo", "rejected")
 KINDS = tuple(k.value for k in Kind)
@@ -132,7 +132,7 @@ class _Collector:
     def mapping(self, value: Any, key: Key, what: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
-        self.add(key, f"{what} must be a mapping, found {_type(value)}")
+        self.add(key, f"{what} must be a mapping, found {describe(value)}")
         return None
 
     def sequence(self, value: Any, key: Key, what: str) -> list[Any]:
@@ -140,7 +140,7 @@ class _Collector:
             return []
         if isinstance(value, list):
             return value
-        self.add(key, f"{what} must be a list, found {_type(value)}")
+        self.add(key, f"{what} must be a list, found {describe(value)}")
         return []
 
     def string(self, mapping: dict[str, Any], name: str, key: Key, *, required: bool) -> str | None:
@@ -150,7 +150,7 @@ class _Collector:
                 self.add(key, f"missing required key {name!r}")
             return None
         if not isinstance(value, str) or not value.strip():
-            self.add((*key, name), f"{name!r} must be a non-empty string, found {_type(value)}")
+            self.add((*key, name), f"{name!r} must be a non-empty string, found {describe(value)}")
             return None
         return value.strip()
 
@@ -166,29 +166,13 @@ class _Collector:
         if value is None:
             return None
         if not isinstance(value, (str, int, float)):
-            self.add(key, f"'versions' must be a string like '>=1.0,<2', found {_type(value)}")
+            self.add(key, f"'versions' must be a string like '>=1.0,<2', found {describe(value)}")
             return None
         try:
             return parse_range(str(value))
         except ValueError as exc:
             self.add(key, str(exc))
             return None
-
-
-def _type(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 def _read(path: Path, problems: list[Problem]) -> Located | None:
@@ -265,7 +249,7 @@ def _matcher(c: _Collector, value: Any, key: Key, *, with_versions: bool) -> Mat
         if isinstance(item, str) and item.strip():
             names.append(item.strip())
         else:
-            c.add((*key, "names", i), f"a name pattern must be a string, found {_type(item)}")
+            c.add((*key, "names", i), f"a name pattern must be a string, found {describe(item)}")
     return Matcher(tuple(purls), tuple(images), tuple(charts), tuple(names))
 
 
@@ -288,7 +272,7 @@ def _pattern_item(
         text = c.string(item, main, key, required=True)
         versions = c.version_range(item.get("versions"), (*key, "versions"))
         return text, versions
-    c.add(key, f"pattern must be a string or a mapping with {main!r}, found {_type(item)}")
+    c.add(key, f"pattern must be a string or a mapping with {main!r}, found {describe(item)}")
     return None, None
 
 
@@ -384,7 +368,7 @@ def _severity(c: _Collector, value: Any, key: Key) -> Severity:
     try:
         return Severity(value)
     except ValueError:
-        c.add(key, f"severity must be 'error' or 'warning', found {_type(value)}")
+        c.add(key, f"severity must be 'error' or 'warning', found {describe(value)}")
         return Severity.ERROR
 
 
@@ -415,7 +399,7 @@ def _license_policy(doc: Located) -> tuple[LicensePolicy | None, list[Problem]]:
             if isinstance(item, str) and item.strip():
                 out.append(item.strip())
             else:
-                c.add((*key, i), f"a license id or glob must be a string, found {_type(item)}")
+                c.add((*key, i), f"a license id or glob must be a string, found {describe(item)}")
         return out
 
     denied: list[DenyRule] = []
@@ -448,7 +432,8 @@ def _license_policy(doc: Located) -> tuple[LicensePolicy | None, list[Problem]]:
         ambiguous = rule.get("ambiguous", False)
         if not isinstance(ambiguous, bool):
             c.add(
-                (*key, "ambiguous"), f"'ambiguous' must be true or false, found {_type(ambiguous)}"
+                (*key, "ambiguous"),
+                f"'ambiguous' must be true or false, found {describe(ambiguous)}",
             )
             ambiguous = True
         if spdx and names:

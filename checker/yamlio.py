@@ -90,3 +90,20 @@ def _index(node: yaml.Node, key: Key, located: Located, problems: list[Problem])
         elif isinstance(current, yaml.SequenceNode):
             for index, item in enumerate(current.value):
                 stack.append((item, (*here, index)))
+
+
+def describe(value: Any) -> str:
+    """A loaded YAML value as a reviewer reads it in an error message."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__

@@ -118,7 +118,7 @@ from checker.licenses import Normalized, Normalizer, _known
 from checker.matching import PurlIdentity, parse_purl
 from checker.model import ImageRef, Origin
 from checker.versions import VersionRange, parse_range
-from checker.yamlio import Key, Located, _index, load_yaml
+from checker.yamlio import Key, Located, _index, describe, load_yaml
 
 REGISTER_VERSION = 1
 KINDS = ("license", "vulnerability")
@@ -420,22 +420,6 @@ class RegisterCheck:
 # --------------------------------------------------------------------------- parsing
 
 
-def _type(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
 class _Checker:
     """Collects problems with file and line while walking one register file."""
 
@@ -452,7 +436,7 @@ class _Checker:
     def mapping(self, value: Any, key: Key, what: str) -> dict[str, Any] | None:
         if isinstance(value, dict):
             return value
-        self.add(key, f"{what} must be a mapping, found {_type(value)}")
+        self.add(key, f"{what} must be a mapping, found {describe(value)}")
         return None
 
     def string(self, mapping: dict[str, Any], name: str, key: Key, *, required: bool) -> str | None:
@@ -462,7 +446,7 @@ class _Checker:
                 self.add(key, f"missing required key {name!r}")
             return None
         if not isinstance(value, str) or not value.strip():
-            self.add((*key, name), f"{name!r} must be a non-empty string, found {_type(value)}")
+            self.add((*key, name), f"{name!r} must be a non-empty string, found {describe(value)}")
             return None
         return value.strip()
 
@@ -473,7 +457,7 @@ class _Checker:
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list):
-            self.add((*key, name), f"{name!r} must be a list of strings, found {_type(value)}")
+            self.add((*key, name), f"{name!r} must be a list of strings, found {describe(value)}")
             return []
         out: list[str] = []
         for i, item in enumerate(value):
@@ -481,7 +465,7 @@ class _Checker:
                 out.append(item.strip())
             else:
                 self.add(
-                    (*key, name, i), f"an item of {name!r} must be a string, found {_type(item)}"
+                    (*key, name, i), f"an item of {name!r} must be a string, found {describe(item)}"
                 )
         return out
 
@@ -507,7 +491,7 @@ class _Checker:
                 self.add(key, f"missing required key {name!r} (a date written YYYY-MM-DD)")
             return None
         if not isinstance(value, str):
-            self.add(here, f"{name!r} must be a date written YYYY-MM-DD, found {_type(value)}")
+            self.add(here, f"{name!r} must be a date written YYYY-MM-DD, found {describe(value)}")
             return None
         text = value.strip()
         if not _DATE.fullmatch(text):
@@ -561,7 +545,7 @@ def parse_subject_image(text: str) -> Subject:
 def parse_versions(value: Any) -> VersionRange:
     """A ``versions`` value; ValueError with the reason."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ValueError(f"'versions' must be a string like '>=1.0,<2', found {_type(value)}")
+        raise ValueError(f"'versions' must be a string like '>=1.0,<2', found {describe(value)}")
     return parse_range(str(value))
 
 
@@ -751,7 +735,7 @@ def _products(c: _Checker, entry: dict[str, Any], key: Key) -> list[Subject] | N
         c.add(key, "missing required key 'products' (the purls the statement is about)")
         return None
     if not isinstance(raw, list) or not raw:
-        c.add(here, f"'products' must be a non-empty list of purls, found {_type(raw)}")
+        c.add(here, f"'products' must be a non-empty list of purls, found {describe(raw)}")
         return None
     products: list[Subject] = []
     ok = True
@@ -767,7 +751,7 @@ def _products(c: _Checker, entry: dict[str, Any], key: Key) -> list[Subject] | N
         elif isinstance(item, str) and item.strip():
             text = item.strip()
         else:
-            c.add(at, f"a product must be a purl or a mapping with 'purl', found {_type(item)}")
+            c.add(at, f"a product must be a purl or a mapping with 'purl', found {describe(item)}")
             ok = False
             continue
         if text is None:
@@ -815,7 +799,9 @@ def _vulnerability_entry(
     raw_cvss = entry.get("cvss")
     if raw_cvss is not None:
         if isinstance(raw_cvss, bool) or not isinstance(raw_cvss, (int, float)):
-            c.add((*key, "cvss"), f"'cvss' must be a number from 0 to 10, found {_type(raw_cvss)}")
+            c.add(
+                (*key, "cvss"), f"'cvss' must be a number from 0 to 10, found {describe(raw_cvss)}"
+            )
             ok = False
         elif not 0 <= raw_cvss <= 10:
             c.add((*key, "cvss"), f"'cvss' must be from 0 to 10, found {raw_cvss}")
@@ -900,7 +886,7 @@ def parse_register_file(
     if data is None:
         return [], []  # an empty file is an empty register
     if not isinstance(data, dict):
-        c.add((), f"a register file must map 'version' and 'entries', not {_type(data)}")
+        c.add((), f"a register file must map 'version' and 'entries', not {describe(data)}")
         return [], c.problems
     c.unknown_keys(data, ("version", "entries"), ())
     if data.get("version") != REGISTER_VERSION:
@@ -909,7 +895,7 @@ def parse_register_file(
     if "entries" not in data:
         c.add((), "missing key 'entries' (the list of exceptions; may be empty)")
     if raw is not None and not isinstance(raw, list):
-        c.add(("entries",), f"'entries' must be a list, found {_type(raw)}")
+        c.add(("entries",), f"'entries' must be a list, found {describe(raw)}")
         raw = None
     entries: list[Entry] = []
     for i, item in enumerate(raw or []):
