@@ -136,7 +136,8 @@ class _Add(Protocol):
     ) -> None: ...
 
 
-def _ref(component: Component) -> ComponentRef:
+def component_ref(component: Component) -> ComponentRef:
+    """How a finding names its component (an image by its normalized name and tag)."""
     name = f"{component.group}/{component.name}" if component.group else component.name
     if component.image is not None and component.kind is Kind.IMAGE:
         name = component.image.name
@@ -152,9 +153,6 @@ class Evaluator:
         self.policy = policy
         #: (license text, kind) -> True when that statement alone passes cleanly.
         self._clean: dict[tuple[str, Kind], bool] = {}
-
-    def _identity(self, component: Component) -> tuple[tuple[Decision, str] | None, str | None]:
-        return self.policy.identify(component)
 
     def _passes_cleanly(self, text: str, kind: Kind) -> bool:
         key = (text, kind)
@@ -189,10 +187,10 @@ class Evaluator:
         return self.trace(component).findings
 
     def trace(self, component: Component) -> ComponentTrace:
-        decided, stack_pattern = self._identity(component)
+        decided, stack_pattern = self.policy.identify(component)
         decision, matched_by = decided if decided else (None, None)
         findings: list[Finding] = []
-        ref = _ref(component)
+        ref = component_ref(component)
         license_source = component.license_source or "the input"
 
         def add(

@@ -33,7 +33,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from checker.gate import RunResult, _ref
+from checker.gate import RunResult, component_ref
 from checker.model import ComponentRef, Finding, Severity
 from checker.report.sarif import rule_order
 
@@ -123,7 +123,7 @@ def _suites(
         suite = suites.setdefault(read.path, _Suite(read.path, read.format))
         suite.components += len(read.components)
         for component in read.components:
-            suite.refs[_ref(component)] = None
+            suite.refs[component_ref(component)] = None
     for error in result.input_errors:
         suites.setdefault(error.problem.path, _Suite(error.problem.path, "unreadable"))
     known: set[ComponentRef] = set()

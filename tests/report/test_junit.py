@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from checker.gate import RunResult, _ref, check
+from checker.gate import RunResult, check, component_ref
 from checker.model import (
     Acceptance,
     Component,
@@ -206,7 +206,7 @@ def test_corpus_sbom_counts(policy: Policy) -> None:
     assert_counts_consistent(root)
     failing = {(f.component, f.rule) for f in result.findings if f.severity is Severity.ERROR}
     assert int(root.get("failures", "-1")) == len(failing)
-    refs = {_ref(c) for c in result.inputs[0].components}
+    refs = {component_ref(c) for c in result.inputs[0].components}
     pairs = {(f.component, f.rule) for f in result.findings if f.component in refs}
     clean = refs - {ref for ref, _ in pairs}
     assert int(root.get("tests", "-1")) == len(pairs) + len(clean)
