@@ -33,7 +33,7 @@ from checker.matching import (
 )
 from checker.model import Component, Kind, Severity
 from checker.versions import VersionRange, parse_range
-from checker.yamlio import Key, Located, describe, load_yaml
+from checker.yamlio import Collector, Key, Located, describe, load_yaml
 
 DECISIONS = ("approved", "approved-byo", "rejected")
 KINDS = tuple(k.value for k in Kind)
@@ -119,48 +119,8 @@ class Policy:
         return hit[1] if hit is not None else None
 
 
-class _Collector:
-    """Collects problems with file and line while walking a loaded document."""
-
-    def __init__(self, doc: Located) -> None:
-        self.doc = doc
-        self.problems: list[Problem] = []
-
-    def add(self, key: Key, message: str) -> None:
-        self.problems.append(self.doc.problem(key, message))
-
-    def mapping(self, value: Any, key: Key, what: str) -> dict[str, Any] | None:
-        if isinstance(value, dict):
-            return value
-        self.add(key, f"{what} must be a mapping, found {describe(value)}")
-        return None
-
-    def sequence(self, value: Any, key: Key, what: str) -> list[Any]:
-        if value is None:
-            return []
-        if isinstance(value, list):
-            return value
-        self.add(key, f"{what} must be a list, found {describe(value)}")
-        return []
-
-    def string(self, mapping: dict[str, Any], name: str, key: Key, *, required: bool) -> str | None:
-        value = mapping.get(name)
-        if value is None:
-            if required:
-                self.add(key, f"missing required key {name!r}")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.add((*key, name), f"{name!r} must be a non-empty string, found {describe(value)}")
-            return None
-        return value.strip()
-
-    def unknown_keys(self, mapping: dict[str, Any], allowed: tuple[str, ...], key: Key) -> None:
-        for name in mapping:
-            if name not in allowed:
-                self.add(
-                    (*key, str(name)),
-                    f"unknown key {name!r} (expected one of: {', '.join(allowed)})",
-                )
+class _Collector(Collector):
+    """The policy's checks on top of the shared YAML problem collector."""
 
     def version_range(self, value: Any, key: Key) -> VersionRange | None:
         if value is None:

@@ -107,3 +107,58 @@ def describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+class Collector:
+    """Collects problems with file and line while walking a loaded document.
+
+    The policy and the VEX register are both reviewed YAML validated in one
+    pass: each check records a problem at the offending key and carries on,
+    so the user sees every mistake at once. Validators extend this with the
+    checks their own format needs.
+    """
+
+    def __init__(self, doc: Located) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = []
+
+    def add(self, key: Key, message: str) -> None:
+        self.problems.append(self.doc.problem(key, message))
+
+    def mapping(self, value: Any, key: Key, what: str) -> dict[str, Any] | None:
+        if isinstance(value, dict):
+            return value
+        self.add(key, f"{what} must be a mapping, found {describe(value)}")
+        return None
+
+    def sequence(self, value: Any, key: Key, what: str) -> list[Any]:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return value
+        self.add(key, f"{what} must be a list, found {describe(value)}")
+        return []
+
+    def string(self, mapping: dict[str, Any], name: str, key: Key, *, required: bool) -> str | None:
+        value = mapping.get(name)
+        if value is None:
+            if required:
+                self.add(key, f"missing required key {name!r}")
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.add((*key, name), f"{name!r} must be a non-empty string, found {describe(value)}")
+            return None
+        return value.strip()
+
+    def unknown_keys(self, mapping: dict[str, Any], allowed: tuple[str, ...], key: Key) -> None:
+        for name in mapping:
+            if name not in allowed:
+                self.add(
+                    (*key, str(name)),
+                    f"unknown key {name!r}{self.key_hint(str(name))} "
+                    f"(expected one of: {', '.join(allowed)})",
+                )
+
+    def key_hint(self, name: str) -> str:
+        """Extra words for an unknown key (e.g. which entry kind it belongs to)."""
+        return ""

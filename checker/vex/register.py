@@ -118,7 +118,7 @@ from checker.licenses import Normalized, Normalizer, _known
 from checker.matching import PurlIdentity, parse_purl
 from checker.model import ImageRef, Origin
 from checker.versions import VersionRange, parse_range
-from checker.yamlio import Key, Located, _index, describe, load_yaml
+from checker.yamlio import Collector, Key, Located, _index, describe, load_yaml
 
 REGISTER_VERSION = 1
 KINDS = ("license", "vulnerability")
@@ -420,35 +420,11 @@ class RegisterCheck:
 # --------------------------------------------------------------------------- parsing
 
 
-class _Checker:
-    """Collects problems with file and line while walking one register file."""
-
-    def __init__(self, doc: Located) -> None:
-        self.doc = doc
-        self.problems: list[Problem] = []
-
-    def add(self, key: Key, message: str) -> None:
-        self.problems.append(self.doc.problem(key, message))
+class _Checker(Collector):
+    """The register's checks on top of the shared YAML problem collector."""
 
     def origin(self, key: Key) -> Origin:
         return Origin(self.doc.path, self.doc.where(key))
-
-    def mapping(self, value: Any, key: Key, what: str) -> dict[str, Any] | None:
-        if isinstance(value, dict):
-            return value
-        self.add(key, f"{what} must be a mapping, found {describe(value)}")
-        return None
-
-    def string(self, mapping: dict[str, Any], name: str, key: Key, *, required: bool) -> str | None:
-        value = mapping.get(name)
-        if value is None:
-            if required:
-                self.add(key, f"missing required key {name!r}")
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.add((*key, name), f"{name!r} must be a non-empty string, found {describe(value)}")
-            return None
-        return value.strip()
 
     def strings(self, mapping: dict[str, Any], name: str, key: Key) -> list[str]:
         value = mapping.get(name)
@@ -469,19 +445,12 @@ class _Checker:
                 )
         return out
 
-    def unknown_keys(self, mapping: dict[str, Any], allowed: tuple[str, ...], key: Key) -> None:
-        for name in mapping:
-            if name in allowed:
-                continue
-            hint = ""
-            if name in LICENSE_KEYS and name not in allowed:
-                hint = " (it belongs to kind: license entries)"
-            elif name in VULNERABILITY_KEYS and name not in allowed:
-                hint = " (it belongs to kind: vulnerability entries)"
-            self.add(
-                (*key, str(name)),
-                f"unknown key {name!r}{hint} (expected one of: {', '.join(allowed)})",
-            )
+    def key_hint(self, name: str) -> str:
+        if name in LICENSE_KEYS:
+            return " (it belongs to kind: license entries)"
+        if name in VULNERABILITY_KEYS:
+            return " (it belongs to kind: vulnerability entries)"
+        return ""
 
     def day(self, mapping: dict[str, Any], name: str, key: Key, *, required: bool) -> date | None:
         value = mapping.get(name)
