@@ -246,12 +246,21 @@ class Evaluator:
             and component.image is not None
             and component.image.digest is None
         ):
-            add(
-                "unpinned-image",
-                self.policy.unpinned_image,
-                f"{component.display} is approved ({decision.id}) but not pinned by digest; "
-                "pin it as IMAGE:TAG@sha256:... so the reviewed image is the one that runs",
-            )
+            if decision.require_digest:
+                add(
+                    "unpinned-image",
+                    Severity.ERROR,
+                    f"{component.display} has no digest, and the decision table requires one "
+                    f"for this image (row {decision.id}, require_digest); pin it as "
+                    "IMAGE:TAG@sha256:... so the reviewed image is the one that runs",
+                )
+            else:
+                add(
+                    "unpinned-image",
+                    self.policy.unpinned_image,
+                    f"{component.display} is approved ({decision.id}) but not pinned by digest; "
+                    "pin it as IMAGE:TAG@sha256:... so the reviewed image is the one that runs",
+                )
 
         evidence = list(component.licenses)
         license_source = component.license_source or "the input"

@@ -54,6 +54,9 @@ class Decision:
     license: str | None = None
     license_normalized: Normalized | None = None
     evidence: str | None = None
+    #: An image this row approves must be pinned by digest: an unpinned
+    #: reference is an error whatever the policy-wide ``unpinned_image`` says.
+    require_digest: bool = False
     path: str = ""
     line: int = 0
 
@@ -261,7 +264,17 @@ def _decisions(
             continue
         c.unknown_keys(
             entry,
-            ("id", "name", "decision", "license", "rationale", "adr", "evidence", "match"),
+            (
+                "id",
+                "name",
+                "decision",
+                "license",
+                "rationale",
+                "adr",
+                "evidence",
+                "require_digest",
+                "match",
+            ),
             key,
         )
         ident = c.string(entry, "id", key, required=True)
@@ -302,6 +315,7 @@ def _decisions(
                     (*key, "match"),
                     "'match' recognises nothing: give purls, images, charts or names",
                 )
+        require_digest = _require_digest(c, entry, key, decision, matcher)
         if None in (ident, name, decision, rationale, adr):
             continue
         assert ident and name and decision and rationale and adr
@@ -316,12 +330,39 @@ def _decisions(
                 license=license_text,
                 license_normalized=normalized,
                 evidence=evidence,
+                require_digest=require_digest,
                 path=doc.path,
                 line=doc.line(key),
             )
         )
     unpinned = _severity(c, data.get("unpinned_image", "warning"), ("unpinned_image",))
     return decisions, stack, unpinned, c.problems
+
+
+def _require_digest(
+    c: _Collector, entry: dict[str, Any], key: Key, decision: str | None, matcher: Matcher
+) -> bool:
+    """A row's ``require_digest``: true only on a row that approves images."""
+    if "require_digest" not in entry:
+        return False
+    here = (*key, "require_digest")
+    value = entry["require_digest"]
+    if not isinstance(value, bool):
+        c.add(here, f"'require_digest' must be true or false, found {describe(value)}")
+        return False
+    if not value:
+        return False
+    if decision == "rejected":
+        c.add(
+            here,
+            "'require_digest' applies to approved and approved-byo rows; a rejected image "
+            "fails whether it is pinned or not",
+        )
+        return False
+    if "match" in entry and not matcher.images:
+        c.add(here, "'require_digest' needs 'match.images': this row recognises no image")
+        return False
+    return True
 
 
 def _severity(c: _Collector, value: Any, key: Key) -> Severity:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from checker.errors import PolicyError
+from checker.gate import check
 from checker.policy import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,3 +101,83 @@ def test_unsafe_yaml_tags_are_refused(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as caught:
         load_policy(tmp_path / "policy")
     assert any("not valid YAML" in p.message for p in caught.value.problems)
+
+
+def _policy_with_rows(tmp_path: Path, rows: str) -> Path:
+    """A copy of the real policy with ``rows`` added at the top of ``components``."""
+    shutil.copytree(ROOT / "policy", tmp_path / "policy")
+    shutil.copytree(ROOT / "adr", tmp_path / "adr")
+    deps = tmp_path / "policy" / "dependencies.yaml"
+    text = deps.read_text(encoding="utf-8")
+    assert text.count("\ncomponents:\n") == 1
+    deps.write_text(text.replace("\ncomponents:\n", "\ncomponents:\n" + rows, 1), "utf-8")
+    return tmp_path / "policy"
+
+
+def test_require_digest_is_validated(tmp_path: Path) -> None:
+    rows = """
+  - id: not-a-bool
+    name: x
+    decision: approved
+    rationale: x
+    adr: ADR-0006
+    require_digest: "yes"
+    match: {images: ["docker.io/example/one"]}
+  - id: on-a-rejection
+    name: x
+    decision: rejected
+    rationale: x
+    adr: ADR-0006
+    require_digest: true
+    match: {images: ["docker.io/example/two"]}
+  - id: without-images
+    name: x
+    decision: approved
+    rationale: x
+    adr: ADR-0006
+    require_digest: true
+    match: {purls: ["pkg:pypi/example"]}
+"""
+    with pytest.raises(PolicyError) as caught:
+        load_policy(_policy_with_rows(tmp_path, rows))
+    messages = [(p.location, p.message) for p in caught.value.problems]
+    assert len(messages) == 3, messages
+    assert "'require_digest' must be true or false, found" in messages[0][1]
+    assert "a rejected image fails whether it is pinned or not" in messages[1][1]
+    assert "needs 'match.images'" in messages[2][1]
+    assert all(location.startswith("line ") for location, _ in messages)
+
+
+def test_require_digest_makes_an_unpinned_image_an_error(tmp_path: Path) -> None:
+    rows = """
+  - id: strict-image
+    name: An image that must be pinned
+    decision: approved
+    license: MIT
+    rationale: x
+    adr: ADR-0006
+    require_digest: true
+    match: {images: ["docker.io/example/strict"]}
+  - id: lax-image
+    name: An image that should be pinned
+    decision: approved
+    license: MIT
+    rationale: x
+    adr: ADR-0006
+    match: {images: ["docker.io/example/lax"]}
+"""
+    policy = load_policy(_policy_with_rows(tmp_path, rows))
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        "services:\n"
+        "  strict:\n    image: example/strict:1\n"
+        "  lax:\n    image: example/lax:1\n"
+        "  pinned:\n    image: example/strict:1@sha256:" + "ab" * 32 + "\n",
+        encoding="utf-8",
+    )
+    result = check([compose], policy)
+    unpinned = {
+        (f.policy_entry, f.severity.value) for f in result.findings if f.rule == "unpinned-image"
+    }
+    assert unpinned == {("strict-image", "error"), ("lax-image", "warning")}
+    assert result.verdict == "fail"

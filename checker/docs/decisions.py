@@ -69,7 +69,8 @@ def render_decision_table(loaded: LoadedPolicy, link_for: LinkFor) -> str:
     rows = [
         [
             f"{escape(d.name)}<br>{code(d.id)}",
-            DECISION_LABELS.get(d.decision, d.decision),
+            DECISION_LABELS.get(d.decision, d.decision)
+            + ("<br>digest pin required" if d.require_digest else ""),
             code(d.license) if d.license else "not decided by license",
             escape(d.rationale),
             _adr_cell(d.adr, link_for),
@@ -121,6 +122,16 @@ def render_license_policy(loaded: LoadedPolicy) -> str:
     severity_rows.append(["ambiguous license name", rules.ambiguous.value])
     severity_rows.append(["license mismatch with the decision table", rules.license_mismatch.value])
     severity_rows.append(["unpinned approved image", loaded.policy.unpinned_image.value])
+    pinned_rows = [d.id for d in loaded.policy.decisions if d.require_digest]
+    if pinned_rows:
+        severity_rows.append(
+            [
+                "unpinned image of a row with `require_digest: true` ("
+                + ", ".join(code(r) for r in pinned_rows)
+                + ")",
+                "error",
+            ]
+        )
     out.append(table(["Case", "Severity"], severity_rows))
     out += ["", "### Normalization table", ""]
     out.append(

@@ -104,6 +104,8 @@ def render_trace(trace: ComponentTrace) -> str:
         )
         if d.license:
             lines.append(f"    table license: {d.license}")
+        if d.require_digest:
+            lines.append("    table requires a digest pin for its images (require_digest)")
     elif trace.stack_pattern is not None:
         lines.append(f"  decision table: no row; PostgreSQL-stack pattern {trace.stack_pattern}")
     else:
