@@ -3,8 +3,8 @@
 Why it exists: the operations docs tell operators to run ``python -m rune.api`` with
 ``RUNE_API_DB_PATH``/``RUNE_DB_URL``; this makes those commands real and exercises the
 port the way the production API does (a thread per request, idempotent submission, tenant
-scoping, crash recovery at start). It stores jobs; executing them is a worker's job and is
-not part of this package.
+scoping, crash recovery at start). It stores jobs; ``rune worker`` (:mod:`rune.worker`)
+claims and runs them, and any number of API replicas and workers may share one database.
 
 Authentication: ``RUNE_API_TOKENS`` lists bearer tokens and their tenants as
 ``token1:tenantA,token2:tenantB`` (entries separated by commas, token and tenant by the
@@ -245,8 +245,8 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "RUNE job API. Database: --db-url, else RUNE_DB_URL, else RUNE_API_DB_PATH, else "
             ".rune-api/jobs.db. Tokens: RUNE_API_TOKENS=token1:tenantA,token2:tenantB. "
-            "At start the schema is migrated and jobs left queued/running by a previous "
-            "process are marked failed."
+            "At start the schema is migrated and running jobs whose worker lease has "
+            "expired are marked failed; queued jobs stay queued for `rune worker`."
         ),
     )
     parser.add_argument("--host", default=os.environ.get("RUNE_API_HOST", "127.0.0.1"))
@@ -271,9 +271,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         LOG.error("cannot start: %s", exc)
         return 1
     try:
-        recovered = store.mark_incomplete_jobs_failed()
+        # Only expired leases: another replica's workers may be running jobs right now.
+        recovered = store.recover_expired_jobs()
         if recovered:
-            LOG.warning("crash recovery: marked %d unfinished job(s) failed", recovered)
+            LOG.warning(
+                "crash recovery: marked %d running job(s) with expired lease failed", recovered
+            )
         server = build_server(store, tokens, args.host, args.port)
     except (StorageError, OSError) as exc:
         LOG.error("cannot start: %s", exc)

@@ -1,8 +1,15 @@
 """Shared fixtures.
 
-``store_factory`` is the seam for the conformance suite: it is parametrized over the
-backends available in this build (SQLite in memory and on disk). The PostgreSQL adapter
-adds one more parameter here and the suite runs unchanged.
+``store_factory`` is the seam for the conformance suite: it is parametrized over every
+backend (SQLite in memory, SQLite on disk, PostgreSQL), and the suite runs unchanged on
+each.
+
+PostgreSQL tests talk to the real server named by ``RUNE_TEST_PG_URL`` (a URL whose
+database the test user may connect to and whose user may ``CREATE DATABASE``). Each test
+gets a database of its own, created empty and dropped afterwards, so tests never see each
+other's rows or schema. Without the variable they are skipped with the reason; with
+``RUNE_REQUIRE_PG=1`` (set by CI) a missing variable or an unreachable server fails them
+instead, so a green CI run always includes PostgreSQL.
 """
 
 from __future__ import annotations
@@ -10,8 +17,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -20,11 +29,63 @@ from rune.storage import StoragePort, make_storage
 StoreFactory = Callable[[], StoragePort]
 
 
-@pytest.fixture(params=["sqlite-memory", "sqlite-file"])
+ENV_PG_URL = "RUNE_TEST_PG_URL"
+ENV_REQUIRE_PG = "RUNE_REQUIRE_PG"
+
+
+def pg_admin_url() -> str:
+    """The server URL from the environment; skip (or fail under RUNE_REQUIRE_PG=1)."""
+    url = os.environ.get(ENV_PG_URL, "").strip()
+    if url:
+        return url
+    reason = f"{ENV_PG_URL} is not set (e.g. postgresql://postgres@127.0.0.1:5432/test)"
+    if os.environ.get(ENV_REQUIRE_PG) == "1":
+        pytest.fail(f"{ENV_REQUIRE_PG}=1 but {reason}")
+    pytest.skip(reason)
+
+
+def with_database(url: str, dbname: str) -> str:
+    """``url`` pointing at database ``dbname`` (user, host, port and query kept)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, ""))
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """URL of a fresh, empty PostgreSQL database that is dropped after the test."""
+    admin = pg_admin_url()
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - the dev environment installs the pg extra
+        pytest.fail("psycopg is not installed; install rune with the pg extra")
+    dbname = f"rune_test_{uuid.uuid4().hex[:16]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+    except psycopg.OperationalError as exc:
+        message = f"PostgreSQL at {ENV_PG_URL} is not usable: {str(exc).strip()}"
+        if os.environ.get(ENV_REQUIRE_PG) == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield with_database(admin, dbname)
+    finally:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite-memory", "sqlite-file", "postgresql"])
 def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
     """Return a function that opens a store on one shared database per test."""
     opened: list[StoragePort] = []
-    if request.param == "sqlite-memory":
+    if request.param == "postgresql":
+        url = request.getfixturevalue("pg_url")
+
+        def factory() -> StoragePort:
+            store = make_storage(url, env={})
+            opened.append(store)
+            return store
+    elif request.param == "sqlite-memory":
         first = make_storage("sqlite:///:memory:", env={})
         opened.append(first)
 

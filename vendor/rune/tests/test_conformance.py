@@ -6,6 +6,7 @@ import hashlib
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,6 +20,7 @@ from rune.storage import (
     StoreClosedError,
     WorkflowEvent,
 )
+from rune.storage.port import DEFAULT_LEASE_SECONDS, RECOVERY_MESSAGE
 from tests.conftest import StoreFactory
 
 
@@ -166,24 +168,216 @@ def test_running_cannot_go_back_to_queued(store: StoragePort) -> None:
     assert store.update_job(job_id, status="queued") is False
 
 
-def test_crash_recovery(store: StoragePort) -> None:
-    queued = new_job(store)
-    running = new_job(store)
+# workers: claims, leases, recovery ---------------------------------------------------------
+def claim_one(store: StoragePort, worker: str, lease: float = 60.0) -> str:
+    job = store.claim_job(worker_id=worker, lease_seconds=lease)
+    assert job is not None
+    return job.job_id
+
+
+def test_recovery_fails_only_expired_or_unleased_running_jobs(store: StoragePort) -> None:
+    """A restarting replica must not fail work another replica is still doing."""
+    expired = new_job(store)
+    assert claim_one(store, "w-dead", lease=0.2) == expired
+    live = new_job(store)
+    assert claim_one(store, "w-live", lease=60) == live
+    unleased = new_job(store)
+    assert store.update_job(unleased, status="running")
     done = new_job(store)
-    store.update_job(running, status="running")
-    store.update_job(done, status="succeeded")
-    assert store.mark_incomplete_jobs_failed() == 2
-    for job_id in (queued, running):
+    assert store.update_job(done, status="succeeded")
+    cancelled = new_job(store)
+    assert store.update_job(cancelled, status="cancelled")
+    queued = new_job(store)
+    live_before = store.get_job(live)
+    time.sleep(0.4)
+
+    assert store.recover_expired_jobs() == 2
+    for job_id, owner in ((expired, "w-dead"), (unleased, None)):
         job = store.get_job(job_id)
         assert job is not None
-        assert (job.status, job.error, job.message) == (
+        assert (job.status, job.error, job.message, job.owner, job.lease_expires_at) == (
             "failed",
-            "server restarted before job completion",
-            "server restarted before job completion",
+            RECOVERY_MESSAGE,
+            RECOVERY_MESSAGE,
+            owner,
+            None,
         )
-    done_job = store.get_job(done)
-    assert done_job is not None and done_job.status == "succeeded"
-    assert store.mark_incomplete_jobs_failed("again") == 0
+    assert store.get_job(live) == live_before
+    for job_id, status in ((done, "succeeded"), (cancelled, "cancelled"), (queued, "queued")):
+        job = store.get_job(job_id)
+        assert job is not None and job.status == status and job.error is None
+    # The dead worker, had it only stalled, can no longer touch its job.
+    assert not store.renew_lease(expired, worker_id="w-dead")
+    assert not store.finish_job(expired, worker_id="w-dead", status="succeeded")
+    assert store.recover_expired_jobs("again") == 0
+
+
+def test_recovery_message_is_configurable(store: StoragePort) -> None:
+    job_id = new_job(store)
+    store.update_job(job_id, status="running")
+    assert store.recover_expired_jobs("worker lost its lease") == 1
+    job = store.get_job(job_id)
+    assert job is not None and (job.error, job.message) == ("worker lost its lease",) * 2
+
+
+def test_claim_takes_oldest_queued_first(store: StoragePort) -> None:
+    ids = []
+    for i in range(4):
+        ids.append(new_job(store, i=i))
+        time.sleep(0.002)  # distinct created_at
+    assert store.update_job(ids[0], status="running")  # not queued: never claimed
+    store.update_job(ids[2], status="cancelled")
+    before = time.time()
+    first = store.claim_job(worker_id="w1", lease_seconds=30)
+    assert first is not None and first.job_id == ids[1]
+    assert (first.status, first.owner, first.request_payload) == ("running", "w1", {"i": 1})
+    assert first.lease_expires_at is not None
+    assert before + 29 <= first.lease_expires_at <= time.time() + 31
+    assert store.get_job(first.job_id) == first  # returned as stored
+    second = store.claim_job(worker_id="w2")
+    assert second is not None and second.job_id == ids[3] and second.owner == "w2"
+    assert second.lease_expires_at is not None
+    assert second.lease_expires_at >= time.time() + DEFAULT_LEASE_SECONDS - 5
+    assert store.claim_job(worker_id="w1") is None
+
+
+def test_claim_on_empty_store_is_none(store: StoragePort) -> None:
+    assert store.claim_job(worker_id="w1", lease_seconds=5) is None
+
+
+def test_claim_filters_by_kind(store: StoragePort) -> None:
+    bench = new_job(store, kind="benchmark")
+    time.sleep(0.002)
+    cost = new_job(store, kind="cost-estimate")
+    time.sleep(0.002)
+    agent = new_job(store, kind="agentic-agent")
+    assert store.claim_job(worker_id="w", kinds=["llm-instance"]) is None
+    job = store.claim_job(worker_id="w", kinds=("cost-estimate",))
+    assert job is not None and job.job_id == cost
+    job = store.claim_job(worker_id="w", kinds={"agentic-agent", "benchmark"})
+    assert job is not None and job.job_id == bench
+    assert store.claim_job(worker_id="w", kinds=["benchmark", "cost-estimate"]) is None
+    job = store.claim_job(worker_id="w")
+    assert job is not None and job.job_id == agent
+
+
+@pytest.mark.parametrize(
+    ("worker_id", "lease"),
+    [
+        ("", 10.0),
+        (None, 10.0),
+        (7, 10.0),
+        ("w", 0.0),
+        ("w", -1.0),
+        ("w", float("nan")),
+        ("w", float("inf")),
+    ],
+)
+def test_claim_validates_worker_and_lease(store: StoragePort, worker_id: Any, lease: float) -> None:
+    job_id = new_job(store)
+    with pytest.raises(ValueError):
+        store.claim_job(worker_id=worker_id, lease_seconds=lease)
+    job = store.get_job(job_id)
+    assert job is not None and job.status == "queued" and job.owner is None
+
+
+def test_each_job_goes_to_exactly_one_of_many_claimers(store_factory: StoreFactory) -> None:
+    """Several stores on one database stand in for worker processes or replicas."""
+    stores = [store_factory() for _ in range(4)]
+    created = {new_job(stores[0], i=i) for i in range(80)}
+    barrier = threading.Barrier(8)
+
+    def drain(n: int) -> list[tuple[str, str | None]]:
+        store, me, got = stores[n % 4], f"worker-{n}", []
+        barrier.wait()
+        while (job := store.claim_job(worker_id=me, lease_seconds=30)) is not None:
+            got.append((job.job_id, job.owner))
+            assert job.owner == me and job.status == "running"
+        return got
+
+    with ThreadPoolExecutor(8) as pool:
+        claims = [c for got in pool.map(drain, range(8)) for c in got]
+    claimed = [job_id for job_id, _ in claims]
+    assert len(claimed) == len(set(claimed)) == 80 and set(claimed) == created
+    for job_id, owner in claims:
+        stored = stores[1].get_job(job_id)
+        assert stored is not None and stored.owner == owner and stored.status == "running"
+
+
+def test_renew_and_finish_only_by_owner_while_running(store: StoragePort) -> None:
+    job_id = new_job(store)
+    assert not store.renew_lease(job_id, worker_id="w1")  # queued: nobody owns it
+    assert not store.finish_job(job_id, worker_id="w1", status="succeeded")
+    assert claim_one(store, "w1", lease=10) == job_id
+    claimed = store.get_job(job_id)
+    assert claimed is not None and claimed.lease_expires_at is not None
+
+    assert not store.renew_lease(job_id, worker_id="w2", lease_seconds=100)
+    assert store.renew_lease(job_id, worker_id="w1", lease_seconds=100)
+    renewed = store.get_job(job_id)
+    assert renewed is not None and renewed.lease_expires_at is not None
+    assert renewed.lease_expires_at >= claimed.lease_expires_at + 80
+    with pytest.raises(ValueError):
+        store.renew_lease(job_id, worker_id="w1", lease_seconds=0)
+
+    assert not store.finish_job(job_id, worker_id="w2", status="succeeded", result_payload={})
+    still = store.get_job(job_id)
+    assert still is not None and still.status == "running" and still.owner == "w1"
+
+    assert store.finish_job(
+        job_id, worker_id="w1", status="succeeded", result_payload={"score": 1}, message="done"
+    )
+    job = store.get_job(job_id)
+    assert job is not None
+    assert (job.status, job.result_payload, job.message, job.owner, job.lease_expires_at) == (
+        "succeeded",
+        {"score": 1},
+        "done",
+        "w1",
+        None,
+    )
+    assert job.updated_at >= still.updated_at
+    # Finished: no more renewals, no second outcome, no reclaim.
+    assert not store.renew_lease(job_id, worker_id="w1")
+    assert not store.finish_job(job_id, worker_id="w1", status="failed", error="late")
+    assert store.claim_job(worker_id="w2") is None
+    assert not store.finish_job("no-such-job", worker_id="w1", status="succeeded")
+
+
+def test_finish_as_failed_records_the_error(store: StoragePort) -> None:
+    job_id = new_job(store)
+    claim_one(store, "w1")
+    assert store.finish_job(job_id, worker_id="w1", status="failed", error="ValueError: bad")
+    job = store.get_job(job_id)
+    assert job is not None
+    assert (job.status, job.error, job.result_payload, job.owner, job.lease_expires_at) == (
+        "failed",
+        "ValueError: bad",
+        None,
+        "w1",
+        None,
+    )
+
+
+def test_cancelled_job_cannot_be_finished(store: StoragePort) -> None:
+    job_id = new_job(store)
+    claim_one(store, "w1")
+    assert store.update_job(job_id, status="cancelled", message="cancelled by request")
+    assert not store.renew_lease(job_id, worker_id="w1")
+    assert not store.finish_job(job_id, worker_id="w1", status="succeeded", result_payload={})
+    job = store.get_job(job_id)
+    assert job is not None and job.status == "cancelled" and job.result_payload is None
+    assert store.recover_expired_jobs() == 0
+
+
+@pytest.mark.parametrize("status", ["running", "queued", "cancelled", "done", ""])
+def test_finish_accepts_only_succeeded_or_failed(store: StoragePort, status: str) -> None:
+    job_id = new_job(store)
+    claim_one(store, "w1")
+    with pytest.raises(ValueError):
+        store.finish_job(job_id, worker_id="w1", status=status)
+    job = store.get_job(job_id)
+    assert job is not None and job.status == "running" and job.owner == "w1"
 
 
 def test_finops_listing(store: StoragePort) -> None:

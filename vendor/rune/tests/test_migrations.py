@@ -89,7 +89,11 @@ def test_legacy_database_with_three_tables(tmp_path: Path) -> None:
         )
     assert db_status(db).legacy_bootstrap == (1, 2, 3)
     with SQLiteStorage(db) as store:
-        assert store.mark_incomplete_jobs_failed() == 1
+        # a legacy running job has no lease, so recovery fails it like an expired one
+        assert store.recover_expired_jobs() == 1
+        legacy_job = store.get_job("j1")
+        assert legacy_job is not None and legacy_job.status == "failed"
+        assert legacy_job.owner is None and legacy_job.lease_expires_at is None
         store.record_chain_initialized(job_id="j1", nodes=[{"id": "a"}], edges=[])
         store.record_audit_artifact(job_id="j1", kind="log", name="l", content=b"x")
         store.record_workflow_event(WorkflowEvent("e", "ok", 2.0, job_id="j1"))

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rune.storage import ConfigurationError, make_storage
-from rune.storage.errors import BackendUnavailableError
+from rune.storage.errors import StorageError
 from rune.storage.urls import (
     PostgresTarget,
     SqliteTarget,
@@ -164,10 +164,11 @@ def test_postgres_unencoded_slash_in_password_is_refused_and_masked() -> None:
     assert "ssWORD99" not in str(info.value)
 
 
-def test_make_storage_postgres_not_in_build() -> None:
-    with pytest.raises(BackendUnavailableError, match="not in this build") as info:
-        make_storage("postgresql://rune:TopSecret123@h/db", env={})
+def test_make_storage_postgres_unreachable_masks_password() -> None:
+    with pytest.raises(StorageError, match="cannot connect to PostgreSQL") as info:
+        make_storage("postgresql://rune:TopSecret123@127.0.0.1:1/db", env={}, connect_timeout=0.5)
     assert "TopSecret123" not in str(info.value)
+    assert "postgresql://rune:***@127.0.0.1:1/db" in str(info.value)
 
 
 # masking ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""RUNE storage: the port, the SQLite adapter and :func:`make_storage`.
+"""RUNE storage: the port, the SQLite and PostgreSQL adapters and :func:`make_storage`.
 
 ``make_storage(url)`` is the only constructor the rest of the code should use: it applies
 the URL rules of :mod:`rune.storage.urls` and returns an object implementing
@@ -50,18 +50,9 @@ __all__ = [
     "WorkflowEvent",
     "make_storage",
     "mask_url",
-    "postgres_unavailable",
     "redact",
     "resolve_url",
 ]
-
-
-def postgres_unavailable(target: PostgresTarget) -> BackendUnavailableError:
-    """The error for PostgreSQL URLs until the adapter lands (a later issue)."""
-    return BackendUnavailableError(
-        f"the PostgreSQL adapter is not in this build of rune (it arrives in a later issue); "
-        f"cannot use {target.masked}. Use a sqlite:// URL for now."
-    )
 
 
 def make_storage(
@@ -72,14 +63,32 @@ def make_storage(
     migrations_dir: Path | None = None,
     busy_timeout_ms: int | None = None,
     log: Callable[[str], None] | None = None,
+    connect_timeout: float | None = None,
 ) -> StoragePort:
-    """Build the adapter for ``url`` (or the resolved default) and migrate it."""
+    """Build the adapter for ``url`` (or the resolved default) and migrate it.
+
+    PostgreSQL reads ``RUNE_DB_CONNECT_TIMEOUT``, ``RUNE_PG_POOL_MIN`` and
+    ``RUNE_PG_POOL_MAX`` from ``env`` (default: the process environment);
+    ``connect_timeout`` overrides the first.
+    """
     from rune.storage.sqlite import DEFAULT_BUSY_TIMEOUT_MS, SQLiteStorage
 
     resolved = resolve_url(url, env)
     target = parse_url(resolved.url, env)
     if isinstance(target, PostgresTarget):
-        raise postgres_unavailable(target)
+        from rune.storage.pgconn import require_psycopg
+
+        require_psycopg()
+        from rune.storage.postgres import PostgresStorage
+
+        return PostgresStorage(
+            target,
+            migrate=migrate,
+            migrations_dir=migrations_dir,
+            connect_timeout=connect_timeout,
+            env=env,
+            log=log,
+        )
     assert isinstance(target, SqliteTarget)
     return SQLiteStorage(
         target.path,

@@ -1,5 +1,8 @@
 """Ordered, checksummed, transactional schema migrations for SQLite.
 
+The PostgreSQL migrator (:mod:`rune.storage.pg_migrator`) shares the file rules, the
+bookkeeping and the checks below; only the locking and the execution differ.
+
 Why hand-rolled: Alembic would pull in SQLAlchemy; the rules RUNE needs fit in one module.
 
 * Files are ``NNNN_slug.sql`` in one folder per dialect, applied in lexicographic (=numeric,
@@ -38,6 +41,7 @@ from pathlib import Path
 
 from rune.storage.errors import MigrationError
 
+DIALECTS = ("sqlite", "postgres")
 FILE_RE = re.compile(r"^(\d{4})_([a-z0-9][a-z0-9_]*)\.sql$")
 # Legacy table → the migration that creates it (upstream rune#241's map plus settings).
 LEGACY_TABLES: dict[str, int] = {
@@ -85,14 +89,20 @@ class MigrationStatus:
     problems: tuple[str, ...]
 
 
-def default_migrations_dir() -> Path:
-    """The packaged SQLite migrations."""
-    return Path(str(resources.files("rune") / "migrations" / "sqlite"))
+def default_migrations_dir(dialect: str = "sqlite") -> Path:
+    """The packaged migrations of ``dialect`` (``sqlite`` or ``postgres``)."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown migration dialect {dialect!r}; use one of {DIALECTS}")
+    return Path(str(resources.files("rune") / "migrations" / dialect))
 
 
-def load_migrations(directory: Path | None = None) -> list[Migration]:
-    """Read and validate the migration files (names, duplicates, non-empty)."""
-    folder = directory or default_migrations_dir()
+def load_migrations(directory: Path | None = None, dialect: str = "sqlite") -> list[Migration]:
+    """Read and validate the migration files (names, duplicates, non-empty).
+
+    SQLite files are also split here so a malformed one fails before the database is
+    touched; PostgreSQL files are checked by :mod:`rune.storage.pg_migrator`.
+    """
+    folder = directory or default_migrations_dir(dialect)
     if not folder.is_dir():
         raise MigrationError(f"migrations folder {folder} does not exist")
     by_version: dict[int, Migration] = {}
@@ -123,7 +133,8 @@ def load_migrations(directory: Path | None = None) -> list[Migration]:
             sql=sql,
             checksum=hashlib.sha256(data).hexdigest(),
         )
-        split_statements(sql, path.name)  # fail early on malformed files
+        if dialect == "sqlite":
+            split_statements(sql, path.name)  # fail early on malformed files
     return [by_version[v] for v in sorted(by_version)]
 
 

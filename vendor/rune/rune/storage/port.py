@@ -11,6 +11,10 @@ upstream lacked spelled out here so every adapter implements the same thing:
 * Chain node transitions are serialised, so parallel transitions never lose each other.
 * Workflow events carry a tenant; summaries are always per tenant.
 * ``list_settings`` matches the prefix literally and case-sensitively.
+* Workers take jobs with ``claim_job``, which hands each queued job to exactly one caller
+  and records the owner and a lease deadline; only the owner may finish the job, and
+  crash recovery fails only ``running`` jobs whose lease has expired (or that never had
+  one), so a restarting replica never fails a job another replica is still running.
 
 Timestamps are float epoch seconds; JSON payloads are stored with sorted keys.
 """
@@ -18,6 +22,7 @@ Timestamps are float epoch seconds; JSON payloads are stored with sorted keys.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -49,6 +54,7 @@ ARTIFACT_KINDS = frozenset(
 )
 FINOPS_KINDS = ("benchmark", "agentic-agent")
 RECOVERY_MESSAGE = "server restarted before job completion"
+DEFAULT_LEASE_SECONDS = 60.0
 
 
 def dump_json(value: JSONDict) -> str:
@@ -70,6 +76,8 @@ class JobRecord:
     message: str | None
     created_at: float
     updated_at: float
+    owner: str | None = None
+    lease_expires_at: float | None = None
 
     def to_dict(self) -> JSONDict:
         return {
@@ -83,6 +91,8 @@ class JobRecord:
             "message": self.message,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "owner": self.owner,
+            "lease_expires_at": self.lease_expires_at,
         }
 
 
@@ -112,8 +122,58 @@ class StoragePort(Protocol):
     def close(self) -> None:
         """Release connections; the store is unusable afterwards (idempotent)."""
 
-    def mark_incomplete_jobs_failed(self, message: str = RECOVERY_MESSAGE) -> int:
-        """Crash recovery: move every ``queued``/``running`` job to ``failed``; return count."""
+    def recover_expired_jobs(self, message: str = RECOVERY_MESSAGE) -> int:
+        """Crash recovery: fail every ``running`` job whose lease has expired; return count.
+
+        A running job without a lease (set running through ``update_job``, or left by a
+        version without leases) counts as expired. ``queued`` jobs stay queued for the
+        next claim, and a job whose lease is still live is never touched, so any replica
+        may call this at start (and workers call it periodically) without harming work
+        another replica is doing. ``error`` and ``message`` are set to ``message``.
+        """
+
+    # workers -------------------------------------------------------------------------
+    def claim_job(
+        self,
+        *,
+        worker_id: str,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        kinds: Collection[str] | None = None,
+    ) -> JobRecord | None:
+        """Take the oldest ``queued`` job (``created_at``, then ``job_id``) for ``worker_id``.
+
+        Exactly one caller gets each job, across threads, processes and hosts: the job
+        becomes ``running`` with ``owner = worker_id`` and ``lease_expires_at = now +
+        lease_seconds``, and is returned as stored. None when nothing is queued (of the
+        given ``kinds``, when set).
+        """
+
+    def renew_lease(
+        self, job_id: str, *, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> bool:
+        """Move the lease deadline to ``now + lease_seconds``.
+
+        False when the job is no longer ``running`` under ``worker_id`` (cancelled, or
+        failed by recovery after the lease ran out): the worker should stop working on it.
+        """
+
+    def finish_job(
+        self,
+        job_id: str,
+        *,
+        worker_id: str,
+        status: str,
+        result_payload: JSONDict | None = None,
+        error: str | None = None,
+        message: str | None = None,
+    ) -> bool:
+        """Record the outcome (``succeeded`` or ``failed``) of a job the worker owns.
+
+        Only a ``running`` job owned by ``worker_id`` changes; otherwise False and nothing
+        is written, so a worker whose lease expired (or whose job was cancelled meanwhile)
+        cannot overwrite the final state. The lease is cleared; the owner is kept as a
+        record of who ran the job.
+        """
 
     # jobs ----------------------------------------------------------------------------
     def create_job(

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,7 @@ from rune.storage.errors import (
 from rune.storage.migrator import Migrator
 from rune.storage.port import (
     ARTIFACT_KINDS,
+    DEFAULT_LEASE_SECONDS,
     EVENT_STATUSES,
     FINOPS_KINDS,
     JOB_STATUSES,
@@ -66,8 +68,9 @@ DEFAULT_MIGRATE_TIMEOUT_MS = 60_000
 _POOL_SIZE = 8
 _JOB_COLUMNS = (
     "job_id, tenant_id, kind, status, request_json, result_json, error, message, "
-    "created_at, updated_at"
+    "created_at, updated_at, owner, lease_expires_at"
 )
+_FINISH_STATUSES = ("succeeded", "failed")
 _ACTIVE = tuple(sorted(JOB_STATUSES - TERMINAL_JOB_STATUSES))
 
 
@@ -121,7 +124,30 @@ def _row_to_job(row: tuple[Any, ...]) -> JobRecord:
         message=row[7],
         created_at=float(row[8]),
         updated_at=float(row[9]),
+        owner=row[10],
+        lease_expires_at=float(row[11]) if row[11] is not None else None,
     )
+
+
+def _require_lease(lease_seconds: object) -> float:
+    # bool is an int; NaN and inf would make a lease that never (or always) expires.
+    if (
+        isinstance(lease_seconds, bool)
+        or not isinstance(lease_seconds, int | float)
+        or not math.isfinite(lease_seconds)
+        or lease_seconds <= 0
+    ):
+        raise ValueError("lease_seconds must be a finite number of seconds greater than 0")
+    return float(lease_seconds)
+
+
+def _require_kinds(kinds: Collection[str] | None) -> list[str] | None:
+    if kinds is None:
+        return None
+    # A bare string is a Collection[str] of characters: almost certainly a caller's slip.
+    if isinstance(kinds, str | bytes):
+        raise ValueError("kinds must be a collection of kind names, not a single string")
+    return sorted({_require_text("kind", k, 64) for k in kinds})
 
 
 class SQLiteStorage:
@@ -285,15 +311,96 @@ class SQLiteStorage:
         self.close()
 
     # lifecycle -------------------------------------------------------------------------
-    def mark_incomplete_jobs_failed(self, message: str = RECOVERY_MESSAGE) -> int:
-        placeholders = ", ".join("?" for _ in _ACTIVE)
+    def recover_expired_jobs(self, message: str = RECOVERY_MESSAGE) -> int:
+        now = time.time()
         with self.connection() as conn:
             cur = conn.execute(
-                "UPDATE jobs SET status = 'failed', error = ?, message = ?, updated_at = ? "
-                f"WHERE status IN ({placeholders})",
-                (message, message, time.time(), *_ACTIVE),
+                "UPDATE jobs SET status = 'failed', error = ?, message = ?, updated_at = ?, "
+                "lease_expires_at = NULL WHERE status = 'running' "
+                "AND (lease_expires_at IS NULL OR lease_expires_at <= ?)",
+                (message, message, now, now),
             )
             return cur.rowcount
+
+    # workers -----------------------------------------------------------------------------
+    def claim_job(
+        self,
+        *,
+        worker_id: str,
+        lease_seconds: float = DEFAULT_LEASE_SECONDS,
+        kinds: Collection[str] | None = None,
+    ) -> JobRecord | None:
+        _require_text("worker_id", worker_id)
+        lease = _require_lease(lease_seconds)
+        wanted = _require_kinds(kinds)
+        if wanted is not None and not wanted:
+            return None  # no kind accepted: nothing can match
+        where = "status = 'queued'"
+        params: list[Any] = []
+        if wanted is not None:
+            where += f" AND kind IN ({', '.join('?' for _ in wanted)})"
+            params.extend(wanted)
+        now = time.time()
+        # One statement in autocommit mode: SQLite takes the write lock before the inner
+        # SELECT runs, so no other connection (or process) can pick the same row in between.
+        # fetchall() steps the statement to completion, which is what commits it.
+        # INDEXED BY: without statistics the planner prefers idx_jobs_status and sorts every
+        # queued row on each claim (quadratic in the queue length); the partial queue index
+        # (0008) yields the oldest queued job directly.
+        with self.connection() as conn:
+            rows = conn.execute(
+                "UPDATE jobs SET status = 'running', owner = ?, lease_expires_at = ?, "
+                "updated_at = ? WHERE job_id = (SELECT job_id FROM jobs "
+                f"INDEXED BY idx_jobs_queue WHERE {where} ORDER BY created_at, job_id LIMIT 1) "
+                f"RETURNING {_JOB_COLUMNS}",
+                (worker_id, now + lease, now, *params),
+            ).fetchall()
+        return _row_to_job(rows[0]) if rows else None
+
+    def renew_lease(
+        self, job_id: str, *, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
+    ) -> bool:
+        _require_text("worker_id", worker_id)
+        lease = _require_lease(lease_seconds)
+        with self.connection() as conn:
+            cur = conn.execute(
+                "UPDATE jobs SET lease_expires_at = ? "
+                "WHERE job_id = ? AND status = 'running' AND owner = ?",
+                (time.time() + lease, job_id, worker_id),
+            )
+            return cur.rowcount > 0
+
+    def finish_job(
+        self,
+        job_id: str,
+        *,
+        worker_id: str,
+        status: str,
+        result_payload: JSONDict | None = None,
+        error: str | None = None,
+        message: str | None = None,
+    ) -> bool:
+        _require_text("worker_id", worker_id)
+        if status not in _FINISH_STATUSES:
+            raise ValueError(f"a worker finishes a job as one of {list(_FINISH_STATUSES)}")
+        sets = ["status = ?", "lease_expires_at = NULL", "updated_at = ?"]
+        params: list[Any] = [status, time.time()]
+        if result_payload is not None:
+            sets.append("result_json = ?")
+            params.append(dump_json(_require_dict("result_payload", result_payload)))
+        if error is not None:
+            sets.append("error = ?")
+            params.append(error)
+        if message is not None:
+            sets.append("message = ?")
+            params.append(message)
+        with self.connection() as conn:
+            cur = conn.execute(
+                f"UPDATE jobs SET {', '.join(sets)} "
+                "WHERE job_id = ? AND status = 'running' AND owner = ?",
+                (*params, job_id, worker_id),
+            )
+            return cur.rowcount > 0
 
     # jobs --------------------------------------------------------------------------------
     def create_job(
