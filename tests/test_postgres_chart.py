@@ -141,6 +141,24 @@ def test_a_copy_pointing_at_a_bitnami_image_fails(tmp_path: Path) -> None:
     assert "verdict: FAIL" in text.stdout
 
 
+def test_a_copy_with_a_bitnami_image_written_into_a_template_fails(tmp_path: Path) -> None:
+    """The values are untouched; the image sneaks in through the template text."""
+    copy = chart_copy(tmp_path, {})
+    statefulset = copy / "templates" / "statefulset.yaml"
+    text = statefulset.read_text(encoding="utf-8")
+    templated = '{{ include "postgres.image" . | quote }}'
+    assert templated in text
+    statefulset.write_text(
+        text.replace(templated, "docker.io/bitnami/postgresql:17.6.0-debian-12-r4"),
+        encoding="utf-8",
+    )
+    result = gate(copy, "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert [(f["rule"], f["component"]["name"], f["policy_entry"]) for f in errors(result)] == [
+        ("rejected-component", "docker.io/bitnami/postgresql", "bitnami-postgresql-images")
+    ]
+
+
 def test_a_copy_without_the_digest_fails(tmp_path: Path) -> None:
     copy = chart_copy(tmp_path, {"digest": None})
     assert "digest" not in _values(copy)["image"]

@@ -19,12 +19,21 @@
 * ``List`` kinds are read item by item.
 
 Every image component has ``path=("Kind/name",)`` and the line of its image
-key. A Helm template (``{{ }}`` outside quotes that is not YAML) gives a note
-and no components.
+key.
+
+A Helm template (``{{ }}`` outside quotes that is not YAML) cannot be read as
+YAML, but skipping it outright would let an image written literally into a
+template past the gate. So its ``image:``/``imageName:`` lines are read as
+text: a literal reference becomes a component like any other (path
+``("template",)``), and a templated one (``{{ ... }}``, normally resolved
+from the chart's ``values.yaml``, which the gate reads) leaves one note
+saying the rendered output is what proves it. A template without image lines
+(a Service, a Secret) gives nothing: there is no image in it to miss.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from checker.artifacts.values import Hit, ScanOptions, hit_results, manifest_image_key, scan
@@ -34,6 +43,17 @@ from checker.inputs import only_input_errors
 from checker.model import Note, Origin, ReadResult
 
 FORMAT = "kubernetes"
+
+# `image: value` or `- imageName: value` on one line of a template; the value runs to a
+# comment (` #`) or the end of the line.
+_TEMPLATE_IMAGE_LINE = re.compile(
+    r"^\s*(?:-\s+)?(?P<key>image|imageName)\s*:\s*(?P<value>[^#\s][^#]*?)?\s*(?:\s#.*)?$"
+)
+_TEMPLATE_ONLY_NOTE = (
+    "Helm template: {count} image reference(s) are templated (e.g. line {line}) and "
+    "resolve from the chart's values, which are scanned with the chart; the rendered "
+    "output (`helm template`) is what proves them"
+)
 
 _WORKLOAD_GROUPS = frozenset(
     {"v1", "apps/v1", "batch/v1", "batch/v1beta1", "extensions/v1beta1"}
@@ -99,6 +119,9 @@ class _Reader:
 
     def read(self, data: bytes) -> ReadResult:
         loaded = load(data, self.path)
+        if loaded.template:
+            self.template(data.decode("utf-8", errors="replace"))
+            return self.result
         self.notes.extend(loaded.notes)
         for document in loaded.documents:
             root = document.root
@@ -158,6 +181,28 @@ class _Reader:
             hits = scan(body, ScanOptions(image_key=manifest_image_key, note_invalid=False))
             self.catalog_reference(obj, kind, label)
         self.result.components.extend(hit_results(hits, (label,), self.notes))
+
+    def template(self, text: str) -> None:
+        """Image lines of a Helm template: literal ones checked, templated ones noted."""
+        hits: list[Hit] = []
+        templated: list[int] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            match = _TEMPLATE_IMAGE_LINE.match(line)
+            if match is None or not match.group("value"):
+                continue
+            value = match.group("value").strip()
+            if "{{" in value:
+                templated.append(number)
+                continue
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1]
+            image = parse_image(value)
+            note = None if image is not None else unresolved_message(match.group("key"), value)
+            hits.append(Hit((match.group("key"),), self.path, number, image, note))
+        self.result.components.extend(hit_results(hits, ("template",), self.notes))
+        if templated:
+            message = _TEMPLATE_ONLY_NOTE.format(count=len(templated), line=templated[0])
+            self.note(templated[0], message)
 
     def catalog_reference(self, obj: YMap, kind: str, label: str) -> None:
         """CloudNativePG Clusters may take their image from an (Cluster)ImageCatalog."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from checker.artifacts import kubernetes
-from checker.artifacts.yamldocs import TEMPLATE_NOTE
 from checker.errors import InputError
 from checker.model import Kind
 from tests.helpers import FIXTURES, corpus_file
@@ -78,11 +77,38 @@ def test_workloads_lists_and_custom_resources() -> None:
     assert "'{{ .Values.exporter.image }}' is not resolved" in note.message
 
 
-def test_helm_template_is_a_note() -> None:
+def test_helm_template_with_a_templated_image_is_a_note() -> None:
     data = (DATA / "deployment-template.yaml").read_bytes()
     result = kubernetes.read(data, "templates/deployment.yaml")
     assert result.components == []
-    assert [n.message for n in result.notes] == [TEMPLATE_NOTE]
+    [note] = result.notes
+    assert note.origin.location == "line 13"
+    assert "1 image reference(s) are templated" in note.message
+    assert "helm template" in note.message
+
+
+def test_a_literal_image_in_a_helm_template_is_checked() -> None:
+    """A template is not YAML, but an image written into it literally must not escape."""
+    data = (
+        b"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {{ .Release.Name }}\n"
+        b"spec:\n  template:\n    spec:\n      initContainers:\n"
+        b"        - image: docker.io/bitnami/os-shell:12-debian-12-r30  # permissions\n"
+        b"      containers:\n        - image: '{{ .Values.image }}'\n"
+        b'        - imageName: "docker.io/library/postgres:17-alpine"\n'
+    )
+    result = kubernetes.read(data, "templates/deployment.yaml")
+    refs = [(c.name, c.version, c.origin.location) for c in result.components]
+    assert refs == [
+        ("docker.io/bitnami/os-shell", "12-debian-12-r30", "line 9"),
+        ("docker.io/library/postgres", "17-alpine", "line 12"),
+    ]
+    assert [n.origin.location for n in result.notes] == ["line 11"]
+
+
+def test_a_helm_template_without_images_is_silent() -> None:
+    data = b"apiVersion: v1\nkind: Service\nmetadata:\n  name: {{ .Release.Name }}\n"
+    result = kubernetes.read(data, "templates/service.yaml")
+    assert result.components == [] and result.notes == []
 
 
 def test_broken_manifest_is_an_input_error_with_a_line() -> None:
