@@ -64,16 +64,33 @@ from rune.storage.port import (
     FINOPS_KINDS,
     JOB_STATUSES,
     JOB_TRANSITIONS,
-    NODE_STATUSES,
     RECOVERY_MESSAGE,
-    TERMINAL_JOB_STATUSES,
     JobRecord,
     JSONDict,
     WorkflowEvent,
     dump_json,
     overall_chain_status,
 )
-from rune.storage.sqlite import _require_dict, _require_kinds, _require_lease, _require_text
+from rune.storage.records import (
+    ACTIVE_STATUSES,
+    ARTIFACT_COLUMNS,
+    EVENT_COLUMNS,
+    FINISH_STATUSES,
+    JOB_COLUMNS,
+    apply_node_transition,
+    artifact_record,
+    chain_record,
+    event_record,
+    finops_record,
+    job_record,
+    normalize_chain,
+    require_dict,
+    require_kinds,
+    require_lease,
+    require_node_status,
+    require_text,
+    summary_record,
+)
 from rune.storage.urls import PostgresTarget
 
 ENV_POOL_MIN = "RUNE_PG_POOL_MIN"
@@ -81,18 +98,12 @@ ENV_POOL_MAX = "RUNE_PG_POOL_MAX"
 DEFAULT_POOL_MIN = 1
 DEFAULT_POOL_MAX = 10
 _IDEMPOTENCY_ATTEMPTS = 3
-_JOB_COLUMNS = (
-    "job_id, tenant_id, kind, status, request_json, result_json, error, message, "
-    "created_at, updated_at, owner, lease_expires_at"
-)
 _INSERT_JOB = (
     "INSERT INTO jobs (job_id, tenant_id, kind, status, request_json, message, "
     "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
 )
 # The database clock in epoch seconds (extract() returns numeric; leases are float8).
 _DB_NOW = "extract(epoch FROM clock_timestamp())::double precision"
-_FINISH_STATUSES = ("succeeded", "failed")
-_ACTIVE = sorted(JOB_STATUSES - TERMINAL_JOB_STATUSES)
 
 
 def _has_nul(*values: object) -> bool:
@@ -109,7 +120,7 @@ def _stored_text(name: str, value: str | None) -> str | None:
 
 
 def _required(name: str, value: object, max_len: int = 256) -> str:
-    text = _require_text(name, value, max_len)
+    text = require_text(name, value, max_len)
     _stored_text(name, text)
     return text
 
@@ -142,23 +153,6 @@ def pool_bounds(
             f"{low_name}"
         )
     return low, high
-
-
-def _row_to_job(row: tuple[Any, ...]) -> JobRecord:
-    return JobRecord(
-        job_id=str(row[0]),
-        tenant_id=str(row[1]),
-        kind=str(row[2]),
-        status=str(row[3]),
-        request_payload=json.loads(row[4]),
-        result_payload=json.loads(row[5]) if row[5] is not None else None,
-        error=row[6],
-        message=row[7],
-        created_at=float(row[8]),
-        updated_at=float(row[9]),
-        owner=row[10],
-        lease_expires_at=float(row[11]) if row[11] is not None else None,
-    )
 
 
 class PostgresStorage:
@@ -292,8 +286,8 @@ class PostgresStorage:
         kinds: Collection[str] | None = None,
     ) -> JobRecord | None:
         _required("worker_id", worker_id)
-        lease = _require_lease(lease_seconds)
-        wanted = _require_kinds(kinds)
+        lease = require_lease(lease_seconds)
+        wanted = require_kinds(kinds)
         if wanted is not None:
             wanted = [k for k in wanted if not _has_nul(k)]
             if not wanted:
@@ -311,16 +305,16 @@ class PostgresStorage:
                 f"lease_expires_at = {_DB_NOW} + %s, updated_at = %s "
                 f"WHERE status = 'queued' AND job_id = (SELECT job_id FROM jobs WHERE {where} "
                 "ORDER BY created_at, job_id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                f"RETURNING {_JOB_COLUMNS}",
+                f"RETURNING {JOB_COLUMNS}",
                 params,
             ).fetchone()
-        return _row_to_job(row) if row is not None else None
+        return job_record(row) if row is not None else None
 
     def renew_lease(
         self, job_id: str, *, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
     ) -> bool:
-        _require_text("worker_id", worker_id)
-        lease = _require_lease(lease_seconds)
+        require_text("worker_id", worker_id)
+        lease = require_lease(lease_seconds)
         if _has_nul(job_id, worker_id):
             return False
         with self._connection() as conn:
@@ -341,14 +335,14 @@ class PostgresStorage:
         error: str | None = None,
         message: str | None = None,
     ) -> bool:
-        _require_text("worker_id", worker_id)
-        if status not in _FINISH_STATUSES:
-            raise ValueError(f"a worker finishes a job as one of {list(_FINISH_STATUSES)}")
+        require_text("worker_id", worker_id)
+        if status not in FINISH_STATUSES:
+            raise ValueError(f"a worker finishes a job as one of {list(FINISH_STATUSES)}")
         sets = ["status = %s", "lease_expires_at = NULL", "updated_at = %s"]
         params: list[Any] = [status, time.time()]
         if result_payload is not None:
             sets.append("result_json = %s")
-            params.append(dump_json(_require_dict("result_payload", result_payload)))
+            params.append(dump_json(require_dict("result_payload", result_payload)))
         if error is not None:
             sets.append("error = %s")
             params.append(_stored_text("error", error))
@@ -376,7 +370,7 @@ class PostgresStorage:
     ) -> tuple[str, bool]:
         _required("tenant_id", tenant_id)
         _required("kind", kind, 64)
-        request_json = dump_json(_require_dict("request_payload", request_payload))
+        request_json = dump_json(require_dict("request_payload", request_payload))
         job_id = str(uuid.uuid4())
         now = time.time()
         job_row = (job_id, tenant_id, kind, "queued", request_json, "accepted", now, now)
@@ -436,7 +430,7 @@ class PostgresStorage:
             params.append(status)
         if result_payload is not None:
             sets.append("result_json = %s")
-            params.append(dump_json(_require_dict("result_payload", result_payload)))
+            params.append(dump_json(require_dict("result_payload", result_payload)))
         if error is not None:
             sets.append("error = %s")
             params.append(_stored_text("error", error))
@@ -445,7 +439,7 @@ class PostgresStorage:
             params.append(_stored_text("message", message))
         if _has_nul(job_id):
             return False
-        allowed = sorted(JOB_TRANSITIONS[status] if status is not None else _ACTIVE)
+        allowed = sorted(JOB_TRANSITIONS[status] if status is not None else ACTIVE_STATUSES)
         with self._connection() as conn:
             cur = conn.execute(
                 f"UPDATE jobs SET {', '.join(sets)} WHERE job_id = %s AND status = ANY(%s)",
@@ -456,14 +450,14 @@ class PostgresStorage:
     def get_job(self, job_id: str, *, tenant_id: str | None = None) -> JobRecord | None:
         if _has_nul(job_id, tenant_id):
             return None
-        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE job_id = %s"
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE job_id = %s"
         params: tuple[str, ...] = (job_id,)
         if tenant_id is not None:
             sql += " AND tenant_id = %s"
             params = (job_id, tenant_id)
         with self._connection() as conn:
             row = conn.execute(sql, params).fetchone()
-        return _row_to_job(row) if row is not None else None
+        return job_record(row) if row is not None else None
 
     def list_jobs(
         self, *, tenant_id: str, status: str | None = None, limit: int = 100
@@ -471,7 +465,7 @@ class PostgresStorage:
         limit = max(1, min(int(limit), 1000))
         if _has_nul(tenant_id, status):
             return []
-        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE tenant_id = %s"
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = %s"
         params: list[Any] = [tenant_id]
         if status is not None:
             sql += " AND status = %s"
@@ -480,7 +474,7 @@ class PostgresStorage:
         params.append(limit)
         with self._connection() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [_row_to_job(r) for r in rows]
+        return [job_record(r) for r in rows]
 
     def list_jobs_for_finops(self, *, tenant_id: str, limit: int = 2000) -> list[JSONDict]:
         limit = max(1, min(int(limit), 5000))
@@ -493,15 +487,7 @@ class PostgresStorage:
                 "ORDER BY updated_at DESC LIMIT %s",
                 (tenant_id, list(FINOPS_KINDS), limit),
             ).fetchall()
-        return [
-            {
-                "kind": r[0],
-                "request_payload": json.loads(r[1]),
-                "result_payload": json.loads(r[2]) if r[2] is not None else None,
-                "duration_seconds": max(float(r[4]) - float(r[3]), 0.001),
-            }
-            for r in rows
-        ]
+        return [finops_record(r) for r in rows]
 
     def purge_idempotency_keys(self, *, older_than: float) -> int:
         with self._connection() as conn:
@@ -516,7 +502,7 @@ class PostgresStorage:
             raise ValueError(f"event status must be one of {sorted(EVENT_STATUSES)}")
         _stored_text("error_type", event.error_type)
         _stored_text("tenant_id", event.tenant_id)
-        labels = dump_json(_require_dict("labels", event.labels)) if event.labels else None
+        labels = dump_json(require_dict("labels", event.labels)) if event.labels else None
         if event.job_id is not None and _has_nul(event.job_id):
             raise JobNotFoundError(f"job {event.job_id!r} does not exist")
         with self._transaction() as conn:
@@ -569,76 +555,25 @@ class PostgresStorage:
             rows = conn.execute(sql, params).fetchall()
         # AVG of double precision is double precision (not numeric), so rounding happens
         # on the same float type, in Python, as on SQLite.
-        return [
-            {
-                "event": r[0],
-                "total": int(r[1]),
-                "ok": int(r[2] or 0),
-                "error": int(r[3] or 0),
-                "avg_ms": round(float(r[4]), 1) if r[4] is not None else 0.0,
-                "min_ms": round(float(r[5]), 1) if r[5] is not None else 0.0,
-                "max_ms": round(float(r[6]), 1) if r[6] is not None else 0.0,
-            }
-            for r in rows
-        ]
+        return [summary_record(r) for r in rows]
 
     def get_events_for_job(self, job_id: str, *, after_id: int = 0) -> list[JSONDict]:
         if _has_nul(job_id):
             return []
         with self._connection() as conn:
             rows = conn.execute(
-                "SELECT id, job_id, tenant_id, event, status, duration_ms, error_type, "
-                "labels_json, recorded_at FROM workflow_events "
+                f"SELECT {EVENT_COLUMNS} FROM workflow_events "
                 "WHERE job_id = %s AND id > %s ORDER BY id",
                 (job_id, int(after_id)),
             ).fetchall()
-        return [
-            {
-                "id": int(r[0]),
-                "job_id": r[1],
-                "tenant_id": r[2],
-                "event": r[3],
-                "status": r[4],
-                "duration_ms": r[5],
-                "error_type": r[6],
-                "labels": json.loads(r[7]) if r[7] else {},
-                "recorded_at": float(r[8]),
-            }
-            for r in rows
-        ]
+        return [event_record(r) for r in rows]
 
     # chain state -----------------------------------------------------------------------
     def record_chain_initialized(
         self, *, job_id: str, nodes: list[JSONDict], edges: list[JSONDict]
     ) -> None:
-        norm_nodes: list[JSONDict] = []
-        seen: set[str] = set()
-        for node in nodes:
-            node_id = _require_text("node id", _require_dict("node", node).get("id"))
-            if node_id in seen:
-                raise ValueError(f"duplicate chain node id {node_id!r}")
-            seen.add(node_id)
-            status = node.get("status") or "pending"
-            if status not in NODE_STATUSES:
-                raise ValueError(f"node status must be one of {sorted(NODE_STATUSES)}")
-            norm_nodes.append(
-                {
-                    "id": node_id,
-                    "agent_name": str(node.get("agent_name") or ""),
-                    "status": status,
-                    "started_at": node.get("started_at"),
-                    "finished_at": node.get("finished_at"),
-                    "error": node.get("error"),
-                }
-            )
-        norm_edges = [
-            {
-                "from": _require_text("edge from", _require_dict("edge", e).get("from")),
-                "to": _require_text("edge to", e.get("to")),
-            }
-            for e in edges
-        ]
-        state = dump_json({"nodes": norm_nodes, "edges": norm_edges})
+        chain = normalize_chain(nodes, edges)
+        state = dump_json(chain)
         if _has_nul(job_id):
             raise JobNotFoundError(f"job {job_id!r} does not exist")
         try:
@@ -649,7 +584,7 @@ class PostgresStorage:
                     "state_json = excluded.state_json, "
                     "overall_status = excluded.overall_status, "
                     "updated_at = excluded.updated_at",
-                    (job_id, state, overall_chain_status(norm_nodes), time.time()),
+                    (job_id, state, overall_chain_status(chain["nodes"]), time.time()),
                 )
         except StorageError as exc:
             raise _job_missing(exc, job_id) from exc.__cause__
@@ -664,8 +599,7 @@ class PostgresStorage:
         finished_at: float | None = None,
         error: str | None = None,
     ) -> None:
-        if status not in NODE_STATUSES:
-            raise ValueError(f"node status must be one of {sorted(NODE_STATUSES)}")
+        require_node_status(status)
         if _has_nul(job_id):
             raise ChainStateError(f"chain state for job {job_id!r} was never initialised")
         with self._transaction() as conn:
@@ -677,18 +611,15 @@ class PostgresStorage:
             if row is None:
                 raise ChainStateError(f"chain state for job {job_id} was never initialised")
             state = json.loads(row[0])
-            for node in state["nodes"]:
-                if node["id"] == node_id:
-                    node["status"] = status
-                    if started_at is not None:
-                        node["started_at"] = started_at
-                    if finished_at is not None:
-                        node["finished_at"] = finished_at
-                    if error is not None:
-                        node["error"] = error
-                    break
-            else:
-                raise ChainStateError(f"chain of job {job_id} has no node {node_id!r}")
+            apply_node_transition(
+                state,
+                job_id=job_id,
+                node_id=node_id,
+                status=status,
+                started_at=started_at,
+                finished_at=finished_at,
+                error=error,
+            )
             conn.execute(
                 "UPDATE chain_state SET state_json = %s, overall_status = %s, updated_at = %s "
                 "WHERE job_id = %s",
@@ -703,10 +634,7 @@ class PostgresStorage:
                 "SELECT state_json, overall_status FROM chain_state WHERE job_id = %s",
                 (job_id,),
             ).fetchone()
-        if row is None:
-            return None
-        state = json.loads(row[0])
-        return {"nodes": state["nodes"], "edges": state["edges"], "overall_status": row[1]}
+        return chain_record(row[0], row[1]) if row is not None else None
 
     # audit artifacts -------------------------------------------------------------------
     def record_audit_artifact(self, *, job_id: str, kind: str, name: str, content: bytes) -> str:
@@ -744,21 +672,11 @@ class PostgresStorage:
             return []
         with self._connection() as conn:
             rows = conn.execute(
-                "SELECT artifact_id, kind, name, size_bytes, sha256, created_at "
-                "FROM audit_artifact WHERE job_id = %s ORDER BY created_at, artifact_id",
+                f"SELECT {ARTIFACT_COLUMNS} FROM audit_artifact WHERE job_id = %s "
+                "ORDER BY created_at, artifact_id",
                 (job_id,),
             ).fetchall()
-        return [
-            {
-                "artifact_id": r[0],
-                "kind": r[1],
-                "name": r[2],
-                "size_bytes": int(r[3]),
-                "sha256": r[4],
-                "created_at": float(r[5]),
-            }
-            for r in rows
-        ]
+        return [artifact_record(r) for r in rows]
 
     def get_audit_artifact(self, *, job_id: str, artifact_id: str) -> tuple[bytes, str, str] | None:
         if _has_nul(job_id, artifact_id):
@@ -774,7 +692,7 @@ class PostgresStorage:
     # settings ----------------------------------------------------------------------------
     def set_setting(self, key: str, value: JSONDict) -> None:
         _required("key", key)
-        value_json = dump_json(_require_dict("value", value))
+        value_json = dump_json(require_dict("value", value))
         with self._connection() as conn:
             conn.execute(
                 "INSERT INTO settings (key, value_json, updated_at) VALUES (%s, %s, %s) "

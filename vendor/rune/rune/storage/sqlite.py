@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import sqlite3
 import threading
@@ -53,37 +52,37 @@ from rune.storage.port import (
     FINOPS_KINDS,
     JOB_STATUSES,
     JOB_TRANSITIONS,
-    NODE_STATUSES,
     RECOVERY_MESSAGE,
-    TERMINAL_JOB_STATUSES,
     JobRecord,
     JSONDict,
     WorkflowEvent,
     dump_json,
     overall_chain_status,
 )
+from rune.storage.records import (
+    ACTIVE_STATUSES,
+    ARTIFACT_COLUMNS,
+    EVENT_COLUMNS,
+    FINISH_STATUSES,
+    JOB_COLUMNS,
+    apply_node_transition,
+    artifact_record,
+    chain_record,
+    event_record,
+    finops_record,
+    job_record,
+    normalize_chain,
+    require_dict,
+    require_kinds,
+    require_lease,
+    require_node_status,
+    require_text,
+    summary_record,
+)
 
 DEFAULT_BUSY_TIMEOUT_MS = 5_000
 DEFAULT_MIGRATE_TIMEOUT_MS = 60_000
 _POOL_SIZE = 8
-_JOB_COLUMNS = (
-    "job_id, tenant_id, kind, status, request_json, result_json, error, message, "
-    "created_at, updated_at, owner, lease_expires_at"
-)
-_FINISH_STATUSES = ("succeeded", "failed")
-_ACTIVE = tuple(sorted(JOB_STATUSES - TERMINAL_JOB_STATUSES))
-
-
-def _require_text(name: str, value: object, max_len: int = 256) -> str:
-    if not isinstance(value, str) or not value or len(value) > max_len:
-        raise ValueError(f"{name} must be a non-empty string of at most {max_len} characters")
-    return value
-
-
-def _require_dict(name: str, value: object) -> JSONDict:
-    if not isinstance(value, dict):
-        raise ValueError(f"{name} must be a JSON object (dict)")
-    return value
 
 
 def describe_sqlite_error(exc: sqlite3.Error, where: str) -> StorageError:
@@ -110,44 +109,6 @@ def describe_sqlite_error(exc: sqlite3.Error, where: str) -> StorageError:
             "is writable"
         )
     return StorageError(f"database error on {where}: {text}")
-
-
-def _row_to_job(row: tuple[Any, ...]) -> JobRecord:
-    return JobRecord(
-        job_id=str(row[0]),
-        tenant_id=str(row[1]),
-        kind=str(row[2]),
-        status=str(row[3]),
-        request_payload=json.loads(row[4]),
-        result_payload=json.loads(row[5]) if row[5] is not None else None,
-        error=row[6],
-        message=row[7],
-        created_at=float(row[8]),
-        updated_at=float(row[9]),
-        owner=row[10],
-        lease_expires_at=float(row[11]) if row[11] is not None else None,
-    )
-
-
-def _require_lease(lease_seconds: object) -> float:
-    # bool is an int; NaN and inf would make a lease that never (or always) expires.
-    if (
-        isinstance(lease_seconds, bool)
-        or not isinstance(lease_seconds, int | float)
-        or not math.isfinite(lease_seconds)
-        or lease_seconds <= 0
-    ):
-        raise ValueError("lease_seconds must be a finite number of seconds greater than 0")
-    return float(lease_seconds)
-
-
-def _require_kinds(kinds: Collection[str] | None) -> list[str] | None:
-    if kinds is None:
-        return None
-    # A bare string is a Collection[str] of characters: almost certainly a caller's slip.
-    if isinstance(kinds, str | bytes):
-        raise ValueError("kinds must be a collection of kind names, not a single string")
-    return sorted({_require_text("kind", k, 64) for k in kinds})
 
 
 class SQLiteStorage:
@@ -330,9 +291,9 @@ class SQLiteStorage:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         kinds: Collection[str] | None = None,
     ) -> JobRecord | None:
-        _require_text("worker_id", worker_id)
-        lease = _require_lease(lease_seconds)
-        wanted = _require_kinds(kinds)
+        require_text("worker_id", worker_id)
+        lease = require_lease(lease_seconds)
+        wanted = require_kinds(kinds)
         if wanted is not None and not wanted:
             return None  # no kind accepted: nothing can match
         where = "status = 'queued'"
@@ -352,16 +313,16 @@ class SQLiteStorage:
                 "UPDATE jobs SET status = 'running', owner = ?, lease_expires_at = ?, "
                 "updated_at = ? WHERE job_id = (SELECT job_id FROM jobs "
                 f"INDEXED BY idx_jobs_queue WHERE {where} ORDER BY created_at, job_id LIMIT 1) "
-                f"RETURNING {_JOB_COLUMNS}",
+                f"RETURNING {JOB_COLUMNS}",
                 (worker_id, now + lease, now, *params),
             ).fetchall()
-        return _row_to_job(rows[0]) if rows else None
+        return job_record(rows[0]) if rows else None
 
     def renew_lease(
         self, job_id: str, *, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
     ) -> bool:
-        _require_text("worker_id", worker_id)
-        lease = _require_lease(lease_seconds)
+        require_text("worker_id", worker_id)
+        lease = require_lease(lease_seconds)
         with self.connection() as conn:
             cur = conn.execute(
                 "UPDATE jobs SET lease_expires_at = ? "
@@ -380,14 +341,14 @@ class SQLiteStorage:
         error: str | None = None,
         message: str | None = None,
     ) -> bool:
-        _require_text("worker_id", worker_id)
-        if status not in _FINISH_STATUSES:
-            raise ValueError(f"a worker finishes a job as one of {list(_FINISH_STATUSES)}")
+        require_text("worker_id", worker_id)
+        if status not in FINISH_STATUSES:
+            raise ValueError(f"a worker finishes a job as one of {list(FINISH_STATUSES)}")
         sets = ["status = ?", "lease_expires_at = NULL", "updated_at = ?"]
         params: list[Any] = [status, time.time()]
         if result_payload is not None:
             sets.append("result_json = ?")
-            params.append(dump_json(_require_dict("result_payload", result_payload)))
+            params.append(dump_json(require_dict("result_payload", result_payload)))
         if error is not None:
             sets.append("error = ?")
             params.append(error)
@@ -411,9 +372,9 @@ class SQLiteStorage:
         request_payload: JSONDict,
         idempotency_key: str | None = None,
     ) -> tuple[str, bool]:
-        _require_text("tenant_id", tenant_id)
-        _require_text("kind", kind, 64)
-        request_json = dump_json(_require_dict("request_payload", request_payload))
+        require_text("tenant_id", tenant_id)
+        require_text("kind", kind, 64)
+        request_json = dump_json(require_dict("request_payload", request_payload))
         job_id = str(uuid.uuid4())
         now = time.time()
         job_row = (job_id, tenant_id, kind, "queued", request_json, "accepted", now, now)
@@ -426,7 +387,7 @@ class SQLiteStorage:
             with self.connection() as conn:
                 conn.execute(insert_job, job_row)
             return job_id, True
-        _require_text("idempotency_key", idempotency_key)
+        require_text("idempotency_key", idempotency_key)
         digest = hashlib.sha256(request_json.encode("utf-8")).hexdigest()
         with self._write() as conn:
             row = conn.execute(
@@ -466,14 +427,14 @@ class SQLiteStorage:
             params.append(status)
         if result_payload is not None:
             sets.append("result_json = ?")
-            params.append(dump_json(_require_dict("result_payload", result_payload)))
+            params.append(dump_json(require_dict("result_payload", result_payload)))
         if error is not None:
             sets.append("error = ?")
             params.append(error)
         if message is not None:
             sets.append("message = ?")
             params.append(message)
-        allowed = sorted(JOB_TRANSITIONS[status] if status is not None else _ACTIVE)
+        allowed = sorted(JOB_TRANSITIONS[status] if status is not None else ACTIVE_STATUSES)
         params.append(job_id)
         params.extend(allowed)
         with self.connection() as conn:
@@ -485,20 +446,20 @@ class SQLiteStorage:
             return cur.rowcount > 0
 
     def get_job(self, job_id: str, *, tenant_id: str | None = None) -> JobRecord | None:
-        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE job_id = ?"
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE job_id = ?"
         params: tuple[str, ...] = (job_id,)
         if tenant_id is not None:
             sql += " AND tenant_id = ?"
             params = (job_id, tenant_id)
         with self.connection() as conn:
             row = conn.execute(sql, params).fetchone()
-        return _row_to_job(row) if row is not None else None
+        return job_record(row) if row is not None else None
 
     def list_jobs(
         self, *, tenant_id: str, status: str | None = None, limit: int = 100
     ) -> list[JobRecord]:
         limit = max(1, min(int(limit), 1000))
-        sql = f"SELECT {_JOB_COLUMNS} FROM jobs WHERE tenant_id = ?"
+        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = ?"
         params: list[Any] = [tenant_id]
         if status is not None:
             sql += " AND status = ?"
@@ -507,7 +468,7 @@ class SQLiteStorage:
         params.append(limit)
         with self.connection() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [_row_to_job(r) for r in rows]
+        return [job_record(r) for r in rows]
 
     def list_jobs_for_finops(self, *, tenant_id: str, limit: int = 2000) -> list[JSONDict]:
         limit = max(1, min(int(limit), 5000))
@@ -518,15 +479,7 @@ class SQLiteStorage:
                 "ORDER BY updated_at DESC LIMIT ?",
                 (tenant_id, *FINOPS_KINDS, limit),
             ).fetchall()
-        return [
-            {
-                "kind": r[0],
-                "request_payload": json.loads(r[1]),
-                "result_payload": json.loads(r[2]) if r[2] is not None else None,
-                "duration_seconds": max(float(r[4]) - float(r[3]), 0.001),
-            }
-            for r in rows
-        ]
+        return [finops_record(r) for r in rows]
 
     def purge_idempotency_keys(self, *, older_than: float) -> int:
         with self.connection() as conn:
@@ -536,10 +489,10 @@ class SQLiteStorage:
 
     # workflow events -------------------------------------------------------------------
     def record_workflow_event(self, event: WorkflowEvent) -> int:
-        _require_text("event", event.event, 128)
+        require_text("event", event.event, 128)
         if event.status not in EVENT_STATUSES:
             raise ValueError(f"event status must be one of {sorted(EVENT_STATUSES)}")
-        labels = dump_json(_require_dict("labels", event.labels)) if event.labels else None
+        labels = dump_json(require_dict("labels", event.labels)) if event.labels else None
         with self._write() as conn:
             tenant = event.tenant_id
             if event.job_id is not None:
@@ -580,74 +533,23 @@ class SQLiteStorage:
         sql += " GROUP BY event ORDER BY event"
         with self.connection() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return [
-            {
-                "event": r[0],
-                "total": int(r[1]),
-                "ok": int(r[2] or 0),
-                "error": int(r[3] or 0),
-                "avg_ms": round(float(r[4]), 1) if r[4] is not None else 0.0,
-                "min_ms": round(float(r[5]), 1) if r[5] is not None else 0.0,
-                "max_ms": round(float(r[6]), 1) if r[6] is not None else 0.0,
-            }
-            for r in rows
-        ]
+        return [summary_record(r) for r in rows]
 
     def get_events_for_job(self, job_id: str, *, after_id: int = 0) -> list[JSONDict]:
         with self.connection() as conn:
             rows = conn.execute(
-                "SELECT id, job_id, tenant_id, event, status, duration_ms, error_type, "
-                "labels_json, recorded_at FROM workflow_events "
+                f"SELECT {EVENT_COLUMNS} FROM workflow_events "
                 "WHERE job_id = ? AND id > ? ORDER BY id",
                 (job_id, int(after_id)),
             ).fetchall()
-        return [
-            {
-                "id": int(r[0]),
-                "job_id": r[1],
-                "tenant_id": r[2],
-                "event": r[3],
-                "status": r[4],
-                "duration_ms": r[5],
-                "error_type": r[6],
-                "labels": json.loads(r[7]) if r[7] else {},
-                "recorded_at": float(r[8]),
-            }
-            for r in rows
-        ]
+        return [event_record(r) for r in rows]
 
     # chain state -----------------------------------------------------------------------
     def record_chain_initialized(
         self, *, job_id: str, nodes: list[JSONDict], edges: list[JSONDict]
     ) -> None:
-        norm_nodes: list[JSONDict] = []
-        seen: set[str] = set()
-        for node in nodes:
-            node_id = _require_text("node id", _require_dict("node", node).get("id"))
-            if node_id in seen:
-                raise ValueError(f"duplicate chain node id {node_id!r}")
-            seen.add(node_id)
-            status = node.get("status") or "pending"
-            if status not in NODE_STATUSES:
-                raise ValueError(f"node status must be one of {sorted(NODE_STATUSES)}")
-            norm_nodes.append(
-                {
-                    "id": node_id,
-                    "agent_name": str(node.get("agent_name") or ""),
-                    "status": status,
-                    "started_at": node.get("started_at"),
-                    "finished_at": node.get("finished_at"),
-                    "error": node.get("error"),
-                }
-            )
-        norm_edges = [
-            {
-                "from": _require_text("edge from", _require_dict("edge", e).get("from")),
-                "to": _require_text("edge to", e.get("to")),
-            }
-            for e in edges
-        ]
-        state = dump_json({"nodes": norm_nodes, "edges": norm_edges})
+        chain = normalize_chain(nodes, edges)
+        state = dump_json(chain)
         with self._write() as conn:
             self._require_job(conn, job_id)
             conn.execute(
@@ -655,7 +557,7 @@ class SQLiteStorage:
                 "VALUES (?, ?, ?, ?) ON CONFLICT(job_id) DO UPDATE SET "
                 "state_json = excluded.state_json, overall_status = excluded.overall_status, "
                 "updated_at = excluded.updated_at",
-                (job_id, state, overall_chain_status(norm_nodes), time.time()),
+                (job_id, state, overall_chain_status(chain["nodes"]), time.time()),
             )
 
     def record_chain_node_transition(
@@ -668,8 +570,7 @@ class SQLiteStorage:
         finished_at: float | None = None,
         error: str | None = None,
     ) -> None:
-        if status not in NODE_STATUSES:
-            raise ValueError(f"node status must be one of {sorted(NODE_STATUSES)}")
+        require_node_status(status)
         with self._write() as conn:  # the write lock makes read-modify-write atomic
             row = conn.execute(
                 "SELECT state_json FROM chain_state WHERE job_id = ?", (job_id,)
@@ -677,18 +578,15 @@ class SQLiteStorage:
             if row is None:
                 raise ChainStateError(f"chain state for job {job_id} was never initialised")
             state = json.loads(row[0])
-            for node in state["nodes"]:
-                if node["id"] == node_id:
-                    node["status"] = status
-                    if started_at is not None:
-                        node["started_at"] = started_at
-                    if finished_at is not None:
-                        node["finished_at"] = finished_at
-                    if error is not None:
-                        node["error"] = error
-                    break
-            else:
-                raise ChainStateError(f"chain of job {job_id} has no node {node_id!r}")
+            apply_node_transition(
+                state,
+                job_id=job_id,
+                node_id=node_id,
+                status=status,
+                started_at=started_at,
+                finished_at=finished_at,
+                error=error,
+            )
             conn.execute(
                 "UPDATE chain_state SET state_json = ?, overall_status = ?, updated_at = ? "
                 "WHERE job_id = ?",
@@ -700,16 +598,13 @@ class SQLiteStorage:
             row = conn.execute(
                 "SELECT state_json, overall_status FROM chain_state WHERE job_id = ?", (job_id,)
             ).fetchone()
-        if row is None:
-            return None
-        state = json.loads(row[0])
-        return {"nodes": state["nodes"], "edges": state["edges"], "overall_status": row[1]}
+        return chain_record(row[0], row[1]) if row is not None else None
 
     # audit artifacts -------------------------------------------------------------------
     def record_audit_artifact(self, *, job_id: str, kind: str, name: str, content: bytes) -> str:
         if kind not in ARTIFACT_KINDS:
             raise ValueError(f"artifact kind must be one of {sorted(ARTIFACT_KINDS)}")
-        _require_text("name", name, 512)
+        require_text("name", name, 512)
         if not isinstance(content, bytes | bytearray | memoryview):
             raise ValueError("content must be bytes")
         data = bytes(content)
@@ -735,21 +630,11 @@ class SQLiteStorage:
     def list_audit_artifacts(self, job_id: str) -> list[JSONDict]:
         with self.connection() as conn:
             rows = conn.execute(
-                "SELECT artifact_id, kind, name, size_bytes, sha256, created_at "
-                "FROM audit_artifact WHERE job_id = ? ORDER BY created_at, artifact_id",
+                f"SELECT {ARTIFACT_COLUMNS} FROM audit_artifact WHERE job_id = ? "
+                "ORDER BY created_at, artifact_id",
                 (job_id,),
             ).fetchall()
-        return [
-            {
-                "artifact_id": r[0],
-                "kind": r[1],
-                "name": r[2],
-                "size_bytes": int(r[3]),
-                "sha256": r[4],
-                "created_at": float(r[5]),
-            }
-            for r in rows
-        ]
+        return [artifact_record(r) for r in rows]
 
     def get_audit_artifact(self, *, job_id: str, artifact_id: str) -> tuple[bytes, str, str] | None:
         with self.connection() as conn:
@@ -762,8 +647,8 @@ class SQLiteStorage:
 
     # settings ----------------------------------------------------------------------------
     def set_setting(self, key: str, value: JSONDict) -> None:
-        _require_text("key", key)
-        value_json = dump_json(_require_dict("value", value))
+        require_text("key", key)
+        value_json = dump_json(require_dict("value", value))
         with self.connection() as conn:
             conn.execute(
                 "INSERT INTO settings (key, value_json, updated_at) VALUES (?, ?, ?) "
