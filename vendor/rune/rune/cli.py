@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"{ENV_CONNECT_TIMEOUT}, else 10)"
     )
     db.add_argument(
-        "--connect-timeout", type=_connect_timeout_arg, metavar="SECONDS", help=timeout_help
+        "--connect-timeout", type=_positive_seconds, metavar="SECONDS", help=timeout_help
     )
     sub = db.add_subparsers(dest="action", required=True, parser_class=_Parser)
     leaves = {
@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
         leaf.add_argument("--db-url", default=argparse.SUPPRESS, help=url_help)
         leaf.add_argument(
             "--connect-timeout",
-            type=_connect_timeout_arg,
+            type=_positive_seconds,
             metavar="SECONDS",
             default=argparse.SUPPRESS,
             help=timeout_help,
@@ -108,13 +108,25 @@ def _print_status(out: TextIO, status: MigrationStatus) -> None:
         _say(out, f"problem: {problem}")
 
 
-def _connect_timeout_arg(text: str) -> float:
+def _positive_seconds(text: str) -> float:
+    """argparse type for durations: a finite number of seconds above zero."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
     if not 0 < value < float("inf"):  # NaN fails too
         raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    """argparse type for counts and sizes: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
     return value
 
 
@@ -209,16 +221,6 @@ def _run_db(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 # rune db migrate-to-postgres ---------------------------------------------------------------
-def _batch_size_arg(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
 def _add_transfer_parser(sub: argparse._SubParsersAction[_Parser], timeout_help: str) -> None:
     leaf = sub.add_parser(
         "migrate-to-postgres",
@@ -240,7 +242,7 @@ def _add_transfer_parser(sub: argparse._SubParsersAction[_Parser], timeout_help:
     )
     leaf.add_argument(
         "--batch-size",
-        type=_batch_size_arg,
+        type=_positive_int,
         default=transfer.DEFAULT_BATCH_SIZE,
         metavar="N",
         help=f"rows per COPY batch and commit (default: {transfer.DEFAULT_BATCH_SIZE})",
@@ -252,7 +254,7 @@ def _add_transfer_parser(sub: argparse._SubParsersAction[_Parser], timeout_help:
     )
     leaf.add_argument(
         "--connect-timeout",
-        type=_connect_timeout_arg,
+        type=_positive_seconds,
         metavar="SECONDS",
         default=argparse.SUPPRESS,
         help=timeout_help,
@@ -361,26 +363,6 @@ def _run_transfer(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 # rune worker -------------------------------------------------------------------------------
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < float("inf"):  # NaN fails too
-        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds > 0")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
 def _kind_list(text: str) -> list[str]:
     kinds = [k.strip() for k in text.split(",")]
     if not all(kinds):

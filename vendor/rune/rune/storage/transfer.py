@@ -742,6 +742,20 @@ class Transfer:
             raise
         return conn
 
+    @contextlib.contextmanager
+    def _one_line_errors(self, source: Source, doing: str) -> Iterator[None]:
+        """Driver errors from either side become the one-line errors the CLI prints."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise TransferError(f"cannot read the source {source.path}: {exc}") from exc
+        except StorageError:
+            raise
+        except Exception as exc:
+            if _is_pg_error(exc):
+                raise self._error(exc, doing) from exc
+            raise
+
     def _error(self, exc: BaseException, doing: str) -> StorageError:
         kind = classify_pg_error(exc)
         if kind in (BUSY, DISK_FULL, LOST, PERMISSION):
@@ -885,7 +899,7 @@ class Transfer:
 
     def plan(self, conn: psycopg.Connection[Any], source: Source) -> tuple[Plan, _TargetState]:
         """Check both sides (read-only) and decide what to do with the target."""
-        try:
+        with self._one_line_errors(source, "checking the target"):
             self._lock(conn)
             state = self._inspect(conn, source)
             source_counts = {spec.name: source.count(spec) for spec in TABLES}
@@ -958,14 +972,6 @@ class Transfer:
                 tables=tuple(tables),
             )
             return plan, state
-        except sqlite3.Error as exc:
-            raise TransferError(f"cannot read the source {source.path}: {exc}") from exc
-        except StorageError:
-            raise
-        except Exception as exc:
-            if _is_pg_error(exc):
-                raise self._error(exc, "checking the target") from exc
-            raise
 
     # the run -------------------------------------------------------------------------------
     def run(self, *, dry_run: bool = False) -> TransferResult:
@@ -999,21 +1005,14 @@ class Transfer:
             conn = self._connect()
             try:
                 checks = []
-                for spec in TABLES:
-                    rows, checksum = source.scan(spec, None)
-                    target_rows, target_checksum = self._target_checksum(conn, spec)
-                    checks.append(
-                        TableCheck(spec.name, rows, target_rows, checksum, target_checksum)
-                    )
+                with self._one_line_errors(source, "verifying the target"):
+                    for spec in TABLES:
+                        rows, checksum = source.scan(spec, None)
+                        target_rows, target_checksum = self._target_checksum(conn, spec)
+                        checks.append(
+                            TableCheck(spec.name, rows, target_rows, checksum, target_checksum)
+                        )
                 return tuple(checks)
-            except sqlite3.Error as exc:
-                raise TransferError(f"cannot read the source {source.path}: {exc}") from exc
-            except StorageError:
-                raise
-            except Exception as exc:
-                if _is_pg_error(exc):
-                    raise self._error(exc, "verifying the target") from exc
-                raise
             finally:
                 conn.close()
         finally:
