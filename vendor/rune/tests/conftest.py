@@ -14,6 +14,7 @@ instead, so a green CI run always includes PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -24,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from rune.storage import StoragePort, make_storage
+from rune.storage import StoragePort, make_storage, urls
 
 StoreFactory = Callable[[], StoragePort]
 
@@ -153,3 +154,21 @@ def tmpfs(tmp_path: Path) -> Iterator[Callable[..., Path]]:
     yield mount
     for point in reversed(mounts):
         subprocess.run(["umount", "-l", str(point)], capture_output=True)
+
+
+@contextlib.contextmanager
+def isolated_secrets() -> Iterator[None]:
+    """Forget the secrets registered inside the block (``redact`` state is process-wide).
+
+    Property tests register hundreds of generated passwords; one that happens to be a word
+    such as "seconds" would otherwise be scrubbed from the output of every later test in
+    the same process.
+    """
+    with urls._secrets_lock:
+        saved = set(urls._secrets)
+    try:
+        yield
+    finally:
+        with urls._secrets_lock:
+            urls._secrets.clear()
+            urls._secrets.update(saved)

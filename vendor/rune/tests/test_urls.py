@@ -14,12 +14,15 @@ from rune.storage.errors import StorageError
 from rune.storage.urls import (
     PostgresTarget,
     SqliteTarget,
+    keyword_dsn_secrets,
+    mask_keyword_dsn,
     mask_url,
     parse_url,
     path_to_url,
     redact,
     resolve_url,
 )
+from tests.conftest import isolated_secrets
 
 
 # precedence ------------------------------------------------------------------------------
@@ -109,6 +112,8 @@ def test_path_to_url_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         ("postgresql:/h/db", "malformed PostgreSQL URL"),
         ("postgresql://u:${BAD-NAME}@h/db", "invalid variable reference"),
         ("postgresql://u:${UNCLOSED@h/db", "unterminated"),
+        ("host=db password=x dbname=y", "looks like a libpq key=value connection string"),
+        ("postgresql://h/db?password=ab&cd&sslmode=require", "must be key=value"),
     ],
 )
 def test_bad_urls(url: str, message: str) -> None:
@@ -185,29 +190,97 @@ def test_make_storage_postgres_unreachable_masks_password() -> None:
         ("postgresql://u:se@cr/et@h/db", "postgresql://u:***@h/db"),
         ("sqlite:///var/lib/rune/jobs.db", "sqlite:///var/lib/rune/jobs.db"),
         ("not a url", "not a url"),
+        # every password-bearing libpq parameter, however the key is spelled
+        (
+            "postgresql://u@h/db?sslmode=require&sslpassword=secret",
+            "postgresql://u@h/db?sslmode=require&sslpassword=***",
+        ),
+        (
+            "postgresql://u@h/db?ssl%70assword=secret&x=1",
+            "postgresql://u@h/db?ssl%70assword=***&x=1",
+        ),
+        ("postgresql://u@h/db?%70assword=secret", "postgresql://u@h/db?%70assword=***"),
+        ("postgresql://u@h/db?SSLPassword=secret", "postgresql://u@h/db?SSLPassword=***"),
+        (
+            "postgresql://u:a@h/db?password=b&sslpassword=c",
+            "postgresql://u:***@h/db?password=***&sslpassword=***",
+        ),
+        # an unencoded "&" or "@" inside a query password: over-masked, never under-masked
+        ("postgresql://h/db?password=ab&cd&sslmode=x", "postgresql://h/db?password=***&sslmode=x"),
+        ("postgresql://h:5432/db?sslpassword=se@cret", "postgresql://h:***"),
+        ("postgresql://u:p?password=x@h/db", "postgresql://u:***"),
+        # libpq keyword/value strings where a URL was expected
+        ("host=db password=secret dbname=x", "host=db password=*** dbname=x"),
+        ("host=db password = secret  dbname=x", "host=db password = ***  dbname=x"),
+        ("host=db password='a b c' dbname=x", "host=db password=*** dbname=x"),
+        (r"host=db password='it\'s \\ ok' dbname=x", "host=db password=*** dbname=x"),
+        (r"password=a\ b\'c dbname=x", "password=*** dbname=x"),
+        ("host=db sslpassword='k e y' PASSWORD=pw", "host=db sslpassword=*** PASSWORD=***"),
+        ("password='never closed dbname=x", "password=***"),
+        ("password= host=db", "password= ***"),  # libpq skips the blanks: the value is host=db
+        ("mysql:host=db password=secret", "mysql:host=db password=***"),
+        # a URL quoted inside other text
+        ("cannot use postgresql://u:pw@h/db here", "cannot use postgresql://u:***@h/db here"),
     ],
 )
 def test_mask_url(url: str, masked: str) -> None:
     assert mask_url(url) == masked
 
 
+def test_keyword_dsn_secrets_follow_libpq_quoting() -> None:
+    text = r"host=db password='it\'s a\\b' sslpassword=x\ y dbname=z"
+    assert keyword_dsn_secrets(text) == ["it's a\\b", "x y"]
+    assert mask_keyword_dsn(text) == "host=db password=*** sslpassword=*** dbname=z"
+
+
+def test_query_passwords_are_registered_for_redaction() -> None:
+    with isolated_secrets():
+        target = parse_url(
+            "postgresql://u@h/db?sslpassword=Kiwi%2BMango&ssl%70assword=Plum+Pear&password=${QPW}",
+            {"QPW": "Fig&Date=Lime"},
+        )
+        assert isinstance(target, PostgresTarget)
+        text = redact(f"{target.conninfo} / Kiwi+Mango / Plum+Pear / Fig&Date=Lime")
+        for secret in ("Kiwi", "Plum", "Fig&Date"):
+            assert secret not in text
+        assert "Fig" not in target.masked and "Lime" not in target.masked
+        # a substituted query password is taken literally, like the user-info one
+        assert target.conninfo.endswith("&password=Fig%26Date%3DLime")
+
+
+def test_substituted_query_password_is_percent_encoded() -> None:
+    target = parse_url(
+        "postgresql://u@h/db?sslpassword=${P}&options=${O}", {"P": "a&b%41+c", "O": "-c%20x"}
+    )
+    assert isinstance(target, PostgresTarget)
+    assert target.conninfo == "postgresql://u@h/db?sslpassword=a%26b%2541%2Bc&options=-c%20x"
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     password=st.text(
         alphabet=st.characters(exclude_categories=["Cs"]), min_size=6, max_size=30
-    ).filter(lambda p: p.strip() == p and "rune" not in p and "db" not in p)
+    ).filter(lambda p: p.strip() == p and "rune" not in p and "db" not in p),
+    template=st.sampled_from(
+        [
+            "postgresql://rune:${DB_PASSWORD}@db:5432/rune",
+            "postgresql://rune@db:5432/rune?sslmode=require&sslpassword=${DB_PASSWORD}",
+            "postgresql://rune@db:5432/rune?password=${DB_PASSWORD}",
+        ]
+    ),
 )
-def test_expanded_passwords_never_survive_masking(password: str) -> None:
+def test_expanded_passwords_never_survive_masking(password: str, template: str) -> None:
     env = {"DB_PASSWORD": password}
-    target = parse_url("postgresql://rune:${DB_PASSWORD}@db:5432/rune", env)
-    assert isinstance(target, PostgresTarget)
-    for shown in (
-        target.masked,
-        mask_url(target.conninfo),
-        repr(target),
-        redact(f"x {password} y"),
-    ):
-        assert password not in shown
+    with isolated_secrets():
+        target = parse_url(template, env)
+        assert isinstance(target, PostgresTarget)
+        for shown in (
+            target.masked,
+            mask_url(target.conninfo),
+            repr(target),
+            redact(f"x {password} y"),
+        ):
+            assert password not in shown
 
 
 def test_redact_scrubs_registered_secrets() -> None:

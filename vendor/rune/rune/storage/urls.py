@@ -23,12 +23,18 @@ SQLite URL forms (the path part is percent-decoded):
 
 PostgreSQL URL forms: ``postgresql://`` or ``postgres://``, optionally with ``+psycopg``.
 ``${NAME}`` anywhere in a URL is replaced by the environment variable ``NAME`` (an unset
-name is an error that names it). A value substituted into the user or password is taken
-literally and percent-encoded by us; literal user info must already be percent-encoded.
+name is an error that names it). A value substituted into the user or password (or into a
+``password``/``sslpassword`` query parameter) is taken literally and percent-encoded by us;
+literal user info and query values must already be percent-encoded.
 
-Secrets: :func:`mask_url` replaces the password (and a ``password=`` query parameter) with
-``***``; every expanded password is also registered with :func:`redact`, which scrubs it
-from any text the CLI, the API or the logs print.
+Secrets: :func:`mask_url` replaces with ``***`` every part of a connection string that
+libpq would read as a password: the password in the user info, the ``password`` and
+``sslpassword`` query parameters (key names compared case-insensitively and after
+percent-decoding, as libpq decodes them), and ``password``/``sslpassword`` in libpq
+keyword/value form (``host=db password='a b'``), which operators paste where a URL is
+expected. Every password found while parsing is also registered with :func:`redact`,
+which scrubs it from any text the CLI, the API or the logs print (driver messages can
+quote a value in forms we do not parse).
 """
 
 from __future__ import annotations
@@ -39,7 +45,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, unquote
+from urllib.parse import quote, unquote
 
 from rune.storage.errors import ConfigurationError
 
@@ -54,7 +60,20 @@ SUPPORTED_SCHEMES = SQLITE_SCHEMES + POSTGRES_SCHEMES
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):(.*)$", re.DOTALL)
 _VAR_RE = re.compile(r"\$\{([^}]*)\}")
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_QUERY_PASSWORD_RE = re.compile(r"(?i)([?&]password=)[^&#]*")
+# libpq parameters whose value is a secret (``sslpassword`` unlocks the client key).
+SECRET_PARAMS = frozenset({"password", "sslpassword"})
+# A query parameter: the key, then the value up to the next ``&`` that starts another
+# ``key=`` pair. A stray ``&`` without ``=`` (an unencoded ``&`` inside a password) is
+# taken as part of the value, so the mask covers the whole password.
+_QUERY_PARAM_RE = re.compile(r"(?<=[?&])([^&=?#]*)=((?:[^&]|&(?![^&=]*=))*)")
+# A keyword/value pair as libpq's conninfo_parse reads it: a name, optional blanks, ``=``,
+# optional blanks. The name must start the text or follow a blank (or a quote or bracket,
+# when a message quotes a connection string), so ``?password=`` in a URL is left to
+# _QUERY_PARAM_RE.
+_KEYWORD_RE = re.compile(r"(?:^|(?<=[\s'\"(\[{,;]))([A-Za-z_][A-Za-z0-9_]*)\s*=\s*")
+# A URL inside other text: ``scheme://user:password@``, the password up to the last ``@``
+# before a blank.
+_EMBEDDED_URL_RE = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@]*:(\S*)@")
 _MASK = "***"
 # Shorter secrets would turn redaction into noise (every "a" replaced); mask_url still
 # removes them from URLs, which is where they occur.
@@ -86,29 +105,132 @@ def redact(text: str) -> str:
     return text
 
 
-def mask_url(url: str) -> str:
-    """Return ``url`` with its password replaced by ``***``; safe for any input.
+def _keyword_value_end(text: str, start: int) -> int:
+    """End of the libpq keyword value starting at ``start`` (quoting and escapes as libpq).
 
-    The user info is taken to end at the *last* ``@`` so that an unencoded ``@`` or ``/``
-    inside a password still ends up masked; a malformed URL may therefore be over-masked,
-    never under-masked.
+    A value in single quotes runs to the next unescaped quote; an unquoted one to the next
+    blank; a backslash escapes the next character in both. A double quote (not libpq
+    syntax, but common in pasted text) is treated like a single one so that the words after
+    a blank inside it stay masked too. An unterminated quote runs to the end of the text.
     """
-    match = _SCHEME_RE.match(url)
-    if match is None:
-        return redact(url)
-    scheme, rest = match.group(1), match.group(2)
-    prefix = scheme + ":"
-    if rest.startswith("//"):
-        prefix += "//"
-        rest = rest[2:]
-    at = rest.rfind("@")
-    if at >= 0:
-        userinfo = rest[:at]
-        if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":" + _MASK
-        rest = userinfo + rest[at:]
-    rest = _QUERY_PASSWORD_RE.sub(lambda m: m.group(1) + _MASK, rest)
-    return redact(prefix + rest)
+    end = len(text)
+    if start >= end:
+        return end
+    quote_char = text[start] if text[start] in "'\"" else ""
+    pos = start + 1 if quote_char else start
+    while pos < end:
+        char = text[pos]
+        if char == "\\":
+            pos += 2
+        elif quote_char and char == quote_char:
+            return pos + 1
+        elif not quote_char and char.isspace():
+            return pos
+        else:
+            pos += 1
+    return end
+
+
+def _unescape_keyword_value(raw: str) -> str:
+    """The value libpq would use for a raw keyword value (quotes and backslashes removed)."""
+    if raw[:1] in ("'", '"'):
+        raw = raw[1:-1] if len(raw) > 1 and raw[-1] == raw[0] else raw[1:]
+    return re.sub(r"\\(.)", r"\1", raw, flags=re.DOTALL)
+
+
+def _keyword_secret_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every password value in libpq keyword/value form in ``text``."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    while True:
+        match = _KEYWORD_RE.search(text, pos)
+        if match is None:
+            return spans
+        if match.group(1).lower() not in SECRET_PARAMS:
+            pos = match.end()
+            continue
+        start = match.end()
+        end = _keyword_value_end(text, start)
+        spans.append((start, end))
+        pos = max(end, start + 1)
+
+
+def _query_secret_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of every ``password``/``sslpassword`` query value in ``text``.
+
+    libpq percent-decodes query keys, so ``ssl%70assword`` is ``sslpassword``; keys are
+    compared case-insensitively (libpq rejects other spellings, but masking more is safe).
+    """
+    return [
+        match.span(2)
+        for match in _QUERY_PARAM_RE.finditer(text)
+        if unquote(match.group(1)).strip().lower() in SECRET_PARAMS
+    ]
+
+
+def _apply_mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """Replace the union of ``spans`` with ``***`` (overlapping spans become one mask)."""
+    merged: list[list[int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    out: list[str] = []
+    pos = 0
+    for start, end in merged:
+        out.append(text[pos:start])
+        out.append(_MASK)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def mask_keyword_dsn(text: str) -> str:
+    """Mask ``password``/``sslpassword`` values of a libpq keyword/value connection string."""
+    return _apply_mask(text, _keyword_secret_spans(text))
+
+
+def keyword_dsn_secrets(text: str) -> list[str]:
+    """The password values in libpq keyword/value form in ``text``, as libpq would read them."""
+    return [_unescape_keyword_value(text[s:e]) for s, e in _keyword_secret_spans(text)]
+
+
+def _userinfo_spans(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of the password in the user info of URLs in ``text``.
+
+    When ``text`` is one URL, its user info is taken to end at the *last* ``@`` so that an
+    unencoded ``@``, ``/`` or ``?`` inside a password still ends up masked. A URL inside
+    other text (an exception message) ends at the first blank.
+    """
+    spans: list[tuple[int, int]] = []
+    match = _SCHEME_RE.match(text)
+    if match is not None:
+        start = match.start(2)
+        if text.startswith("//", start):
+            start += 2
+        at = text.rfind("@", start)
+        colon = text.find(":", start, at) if at >= 0 else -1
+        if colon >= 0:
+            spans.append((colon + 1, at))
+    for embedded in _EMBEDDED_URL_RE.finditer(text):
+        spans.append(embedded.span(1))
+    return spans
+
+
+def mask_url(url: str) -> str:
+    """Return ``url`` with every password replaced by ``***``; safe for any input.
+
+    A malformed URL may be over-masked, never under-masked. The user-info, query and
+    keyword spans are all found on the original text and masked together, so no rule can
+    hide a secret from another (a ``@`` inside a query password, a ``?password=`` inside the
+    user info). Text that is not a URL at all (a libpq keyword/value DSN given where a URL
+    was expected, an error message quoting one) is masked by the same rules.
+    """
+    # Structure first, registered secrets after: replacing a secret before parsing could
+    # remove the quote that makes the rest of a keyword value part of it.
+    spans = _userinfo_spans(url) + _query_secret_spans(url) + _keyword_secret_spans(url)
+    return redact(_apply_mask(url, spans))
 
 
 @dataclass(frozen=True)
@@ -193,6 +315,29 @@ def _expand_userinfo_part(text: str, environ: Mapping[str, str], original: str) 
     return "".join(out)
 
 
+def _expand_query_param(param: str, environ: Mapping[str, str], original: str) -> str:
+    """Expand one ``key=value`` query parameter of a PostgreSQL URL.
+
+    A password (``password``, ``sslpassword``) is taken literally, as in the user info: what
+    a variable inserts there is percent-encoded, so an ``&``, ``%`` or ``+`` in the secret
+    reaches libpq unchanged instead of splitting the query or being decoded. Elsewhere
+    variables are inserted verbatim (``?options=${PGOPTIONS}`` keeps working).
+    """
+    key, sep, value = param.partition("=")
+    if not sep or unquote(key).strip().lower() not in SECRET_PARAMS:
+        return _expand(param, environ, original)
+    out: list[str] = []
+    pos = 0
+    for match in _VAR_RE.finditer(value):
+        out.append(value[pos : match.start()])
+        out.append(quote(_expand(match.group(0), environ, original), safe=""))
+        pos = match.end()
+    tail = value[pos:]
+    if "${" in tail:
+        raise ConfigurationError(f"unterminated '${{' in database URL {mask_url(original)}")
+    return key + "=" + "".join(out) + tail
+
+
 @dataclass(frozen=True)
 class SqliteTarget:
     """A parsed SQLite URL; ``path`` is absolute, or None for an in-memory database."""
@@ -236,8 +381,17 @@ def parse_url(url: str, env: Mapping[str, str] | None = None) -> Target:
     environ = os.environ if env is None else env
     match = _SCHEME_RE.match(url.strip())
     if match is None:
+        secrets = keyword_dsn_secrets(url)
+        for secret in secrets:
+            register_secret(secret)
+        hint = ""
+        if secrets or _KEYWORD_RE.match(url.strip()):
+            hint = (
+                " (this looks like a libpq key=value connection string; write it as "
+                "postgresql://user:password@host:port/dbname?param=value)"
+            )
         raise ConfigurationError(
-            f"malformed database URL {mask_url(url)}: expected scheme://...; "
+            f"malformed database URL {mask_url(url)}: expected scheme://...{hint}; "
             f"supported schemes: {', '.join(SUPPORTED_SCHEMES)}"
         )
     scheme = match.group(1).lower()
@@ -316,14 +470,25 @@ def _parse_postgres(url: str, rest: str, environ: Mapping[str, str]) -> Postgres
         password = _expand_userinfo_part(raw_password, environ, url)
         if password:
             register_secret(password)
+            register_secret(_expand(raw_password, environ, url))  # as written, encoded
     hostport = _expand(hostport, environ, url)
     host = _check_hosts(hostport, url)
     path, _, query = tail.partition("?")
     path = _expand(path, environ, url)
-    query = _expand(query, environ, url)
-    for key, value in parse_qsl(query, keep_blank_values=True):
-        if key.lower() == "password" and value:
-            register_secret(value)
+    query = "&".join(_expand_query_param(part, environ, url) for part in query.split("&"))
+    for segment in query.split("&"):
+        if segment and "=" not in segment:
+            # libpq would refuse it and quote the segment, which may be part of a password
+            # whose "&" was not percent-encoded.
+            raise ConfigurationError(
+                f"malformed PostgreSQL URL {mask_url(url)}: every query parameter must be "
+                "key=value (percent-encode '&' inside a value)"
+            )
+    for match in _QUERY_PARAM_RE.finditer("?" + query):
+        # Not parse_qsl: it turns "+" into a blank, which libpq does not.
+        if unquote(match.group(1)).strip().lower() in SECRET_PARAMS and match.group(2):
+            register_secret(match.group(2))
+            register_secret(unquote(match.group(2)))
     dbname = unquote(path[1:]) if path.startswith("/") else ""
     if "/" in dbname:
         raise ConfigurationError(f"malformed PostgreSQL URL {mask_url(url)}: bad database name")
