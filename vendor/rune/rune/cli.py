@@ -1,7 +1,9 @@
 """``rune`` command line: database operations (``rune db ...``) and the job worker
 (``rune worker``, see :mod:`rune.worker`).
 
-Exit codes: 0 success, 1 the operation failed (the message says why), 2 usage error.
+Exit codes: 0 success, 1 the operation failed (the message says why; this includes file
+system failures such as a read-only or missing folder, which name the path and the OS
+reason), 2 usage error, 130 interrupted.
 Every line printed goes through :func:`rune.storage.urls.redact`, and URLs through
 :func:`rune.storage.urls.mask_url`, so a database password never reaches the terminal or
 a CI log; errors are reported as one line without a traceback.
@@ -10,6 +12,7 @@ a CI log; errors are reported as one line without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import os
 import sys
@@ -524,6 +527,19 @@ def main(
     except KeyboardInterrupt:
         _say(err, "rune: interrupted")
         return 130
+    except BrokenPipeError:
+        # The reader went away (`rune db status | head -1`): nothing to report to it, and
+        # stdout must not be flushed again at exit, which would print a second error.
+        if out is sys.stdout:
+            with contextlib.suppress(OSError, ValueError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except OSError as exc:
+        # An OS failure no operation turned into a StorageError: still one line with the
+        # path and the reason, not "unexpected error" and a class name.
+        where = f"{os.fsdecode(exc.filename)}: " if exc.filename is not None else ""
+        _say(err, f"rune: error: {mask_url(where + (exc.strerror or str(exc)))}")
+        return EXIT_FAILED
     except Exception as exc:  # last resort: one redacted line instead of a traceback
         _say(err, f"rune: unexpected error: {type(exc).__name__}: {mask_url(str(exc))}")
         return EXIT_FAILED

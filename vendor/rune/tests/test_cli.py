@@ -393,3 +393,150 @@ def test_restore_refuses_damaged_target_still_open_elsewhere(tmp_path: Path) -> 
     finally:
         holder.kill()
         holder.wait()
+
+
+# File-system failures: one line naming the path and the OS reason (issue #11, item 6) ----
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The single stderr line of a failed command; no traceback, no 'unexpected error'."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("rune: error: "), lines[0]
+    assert "unexpected error" not in lines[0] and "Traceback" not in result.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def backup_src(tmp_path: Path) -> Path:
+    db = tmp_path / "jobs.db"
+    with SQLiteStorage(db) as store:
+        store.create_job(tenant_id="t", kind="benchmark", request_payload={"i": 1})
+    return db
+
+
+@pytest.mark.parametrize("below", ["b.db", "sub/b.db"])
+def test_backup_and_restore_below_a_file(tmp_path: Path, backup_src: Path, below: str) -> None:
+    """A regular file where a folder should be: named, with "not a directory"."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("keep")
+    backup = run_cli(
+        "db", "--db-url", url_for(backup_src), "backup", str(blocker / below), cwd=tmp_path
+    )
+    line = one_error_line(backup)
+    assert f"the backup {blocker / below}" in line and f"{blocker} is not a directory" in line
+    restore = run_cli(
+        "db", "--db-url", url_for(blocker / below), "restore", str(backup_src), cwd=tmp_path
+    )
+    line = one_error_line(restore)
+    assert f"the database {blocker / below}" in line and f"{blocker} is not a directory" in line
+    assert blocker.read_text() == "keep" and no_temp_files(tmp_path)
+
+
+def test_backup_and_restore_create_a_missing_folder(tmp_path: Path, backup_src: Path) -> None:
+    dest = tmp_path / "new" / "folder" / "b.db"
+    result = run_cli("db", "--db-url", url_for(backup_src), "backup", str(dest), cwd=tmp_path)
+    assert result.returncode == 0 and integrity(dest) == "ok", result.stderr
+    target = tmp_path / "other" / "jobs.db"
+    result = run_cli("db", "--db-url", url_for(target), "restore", str(dest), cwd=tmp_path)
+    assert result.returncode == 0 and integrity(target) == "ok", result.stderr
+
+
+def test_restore_source_and_target_problems(tmp_path: Path, backup_src: Path) -> None:
+    (tmp_path / "afile").write_text("x")
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for src, target, expected in (
+        (folder, backup_src, f"backup file {folder} is a directory, not a file"),
+        (tmp_path / "afile" / "b.db", backup_src, "does not exist (" + str(tmp_path / "afile")),
+        (backup_src, folder, f"restore target {folder} is a directory"),
+    ):
+        result = run_cli("db", "--db-url", url_for(target), "restore", str(src), cwd=tmp_path)
+        assert expected in one_error_line(result)
+    result = run_cli(
+        "db", "--db-url", url_for(folder), "backup", str(tmp_path / "b.db"), cwd=tmp_path
+    )
+    assert f"database {folder} is a directory" in one_error_line(result)
+
+
+def test_backup_and_restore_on_a_read_only_mount(
+    tmp_path: Path, backup_src: Path, tmpfs: Callable[..., Path]
+) -> None:
+    ro = tmpfs("64k", readonly=True)
+    result = run_cli(
+        "db", "--db-url", url_for(backup_src), "backup", str(ro / "b.db"), cwd=tmp_path
+    )
+    line = one_error_line(result)
+    assert line == (
+        f"rune: error: cannot write the backup {ro / 'b.db'}: cannot create a file in {ro}: "
+        "Read-only file system"
+    )
+    result = run_cli(
+        "db", "--db-url", url_for(backup_src), "backup", str(ro / "sub" / "b.db"), cwd=tmp_path
+    )
+    assert f"cannot create directory {ro / 'sub'}" in one_error_line(result)
+    result = run_cli(
+        "db", "--db-url", url_for(ro / "j.db"), "restore", str(backup_src), cwd=tmp_path
+    )
+    line = one_error_line(result)
+    assert f"cannot restore into {ro / 'j.db'}" in line and "Read-only file system" in line
+    assert list(ro.iterdir()) == []
+
+
+def test_restore_over_a_database_on_a_remounted_read_only_mount(
+    tmp_path: Path, backup_src: Path, tmpfs: Callable[..., Path]
+) -> None:
+    """The old database stays as it was, and no temporary file is left next to it."""
+    mnt = tmpfs("512k")
+    old = mnt / "jobs.db"
+    SQLiteStorage(old).close()
+    before = old.read_bytes()
+    remount = subprocess.run(["mount", "-o", "remount,ro", str(mnt)], capture_output=True)
+    if remount.returncode != 0:
+        pytest.skip(f"cannot remount read-only: {remount.stderr!r}")
+    result = run_cli("db", "--db-url", url_for(old), "restore", str(backup_src), cwd=tmp_path)
+    line = one_error_line(result)
+    assert "Read-only file system" in line and "the database was not changed" in line
+    assert old.read_bytes() == before and no_temp_files(mnt)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores directory permissions")
+def test_backup_into_a_folder_without_write_permission(tmp_path: Path, backup_src: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    try:
+        result = run_cli(
+            "db", "--db-url", url_for(backup_src), "backup", str(locked / "b.db"), cwd=tmp_path
+        )
+        line = one_error_line(result)
+        assert f"cannot create a file in {locked}: Permission denied" in line
+        assert list(locked.iterdir()) == []
+    finally:
+        locked.chmod(0o755)
+
+
+def test_other_os_failures_are_one_line(tmp_path: Path, backup_src: Path) -> None:
+    """'File name too long' used to escape as "unexpected error: OSError"."""
+    long = tmp_path / ("x" * 300 + ".db")
+    result = run_cli("db", "--db-url", url_for(backup_src), "backup", str(long), cwd=tmp_path)
+    assert "File name too long" in one_error_line(result)
+    result = run_cli("db", "--db-url", url_for(long), "status", cwd=tmp_path)
+    assert "File name too long" in one_error_line(result)
+
+
+def test_closed_stdout_is_not_an_unexpected_error(tmp_path: Path, backup_src: Path) -> None:
+    """`rune db status | head -0`: exit 1, and nothing about it on stderr."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "rune.cli", "db", "--db-url", url_for(backup_src), "status"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            env=clean_env(),
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == 1 and proc.stderr == "", proc.stderr

@@ -14,6 +14,10 @@ SQLite replay the old log into the new file. Here:
   any other connection has the target open, removes the target's stale ``-wal``/``-shm``
   and atomically renames the copy over it. Until the rename the old database is untouched.
 
+Failures of the file system (a read-only mount, a missing or unreadable folder, a file
+where a folder should be, a full disk) are reported as one :class:`StorageError` line that
+names the path and the operating system's reason, and leave no temporary file behind.
+
 In-use detection: a WAL database cannot leave WAL mode while another connection has it
 open, so switching the target to ``journal_mode=DELETE`` with a zero busy timeout fails
 exactly when someone else is connected; ``BEGIN EXCLUSIVE`` then also catches readers of a
@@ -39,6 +43,13 @@ from rune.storage.errors import (
     DatabaseCorruptError,
     DatabaseInUseError,
     StorageError,
+)
+from rune.storage.fsutil import (
+    check_readable,
+    describe_os_error,
+    ensure_directory,
+    first_non_directory,
+    os_reason,
 )
 from rune.storage.migrator import MigrationStatus, Migrator
 from rune.storage.sqlite import describe_sqlite_error
@@ -76,8 +87,13 @@ def _fsync_file(path: Path) -> None:
 
 
 def _remove_quietly(path: Path) -> None:
+    """Best-effort cleanup while another error is being reported: never raises.
+
+    Unlinking a file that was never created fails with EROFS on a read-only mount (not
+    ENOENT), and that must not replace the error that explains what went wrong.
+    """
     for suffix in ("", *_SIDE_FILES):
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):
             os.unlink(f"{path}{suffix}")
 
 
@@ -122,9 +138,21 @@ def _schema_version(conn: sqlite3.Connection) -> tuple[int, bool]:
     return 0, "jobs" in tables
 
 
-def _copy_verified(src: Path, dest_dir: Path, label: str) -> tuple[Path, int]:
-    """Online-backup ``src`` into a temporary file in ``dest_dir``; verify; return it."""
+def _copy_verified(src: Path, dest_dir: Path, label: str, doing: str) -> tuple[Path, int]:
+    """Online-backup ``src`` into a temporary file in ``dest_dir``; verify; return it.
+
+    The temporary file is created here first, not by SQLite, so that a folder that cannot
+    be written is reported with the OS reason ("Read-only file system", "Permission
+    denied") instead of SQLite's "unable to open database file" about the wrong file.
+    ``doing`` starts every error message ("cannot write the backup /path").
+    """
     tmp = dest_dir / f".rune-{label}-{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp"
+    try:
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    except OSError as exc:
+        raise StorageError(
+            f"{doing}: cannot create a file in {dest_dir}: {os_reason(exc)}"
+        ) from exc
     try:
         src_conn = _ro_connect(src)
         try:
@@ -155,35 +183,54 @@ def _copy_verified(src: Path, dest_dir: Path, label: str) -> tuple[Path, int]:
         raise describe_sqlite_error(exc, str(src)) from exc
     except OSError as exc:
         _remove_quietly(tmp)
-        raise StorageError(f"cannot write {tmp.parent}: {exc.strerror or exc}") from exc
+        raise StorageError(f"{doing}: cannot write {tmp.parent}: {os_reason(exc)}") from exc
     except BaseException:
         _remove_quietly(tmp)
         raise
 
 
+def _check_source_file(path: Path, what: str, missing: str) -> None:
+    """``path`` must be a readable regular file; say which of those it is not."""
+    if path.is_dir():
+        raise StorageError(f"{what} {path} is a directory, not a file")
+    if not path.is_file():
+        blocker = first_non_directory(path.parent)
+        if blocker is not None:
+            raise StorageError(f"{what} {path} does not exist ({blocker} is not a directory)")
+        raise StorageError(missing)
+    check_readable(path, what)
+
+
 def backup(src: Path, dest: Path, *, force: bool = False) -> CopyResult:
-    """Write a verified, consistent copy of ``src`` to ``dest`` atomically."""
-    if not src.is_file():
-        raise StorageError(f"database {src} does not exist; nothing to back up")
+    """Write a verified, consistent copy of ``src`` to ``dest`` atomically.
+
+    A missing destination folder is created. Any OS failure on the way (including the
+    checks, which can meet "File name too long" or a folder that may not be entered)
+    becomes one StorageError naming the path.
+    """
     dest = Path(os.path.abspath(dest))
-    if dest.is_dir():
-        raise StorageError(f"backup destination {dest} is a directory; give a file name")
-    if dest.exists() and not force:
-        raise StorageError(f"backup destination {dest} already exists; use --force to replace it")
-    if dest.exists() and dest.samefile(src):
-        raise StorageError("backup destination is the database itself")
+    doing = f"cannot write the backup {dest}"
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        _check_source_file(src, "database", f"database {src} does not exist; nothing to back up")
+        if dest.is_dir():
+            raise StorageError(f"backup destination {dest} is a directory; give a file name")
+        if dest.exists() and not force:
+            raise StorageError(
+                f"backup destination {dest} already exists; use --force to replace it"
+            )
+        if dest.exists() and dest.samefile(src):
+            raise StorageError("backup destination is the database itself")
+        ensure_directory(dest.parent, f"the backup {dest}")
+        tmp, version = _copy_verified(src, dest.parent, "backup", doing)
+        try:
+            os.replace(tmp, dest)
+            _fsync_dir(dest.parent)
+        except OSError as exc:
+            _remove_quietly(tmp)
+            raise StorageError(f"{doing}: {os_reason(exc)}") from exc
+        return CopyResult(dest, dest.stat().st_size, max(version, 0))
     except OSError as exc:
-        raise StorageError(f"cannot create {dest.parent}: {exc.strerror or exc}") from exc
-    tmp, version = _copy_verified(src, dest.parent, "backup")
-    try:
-        os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
-    except OSError as exc:
-        _remove_quietly(tmp)
-        raise StorageError(f"cannot write backup {dest}: {exc.strerror or exc}") from exc
-    return CopyResult(dest, dest.stat().st_size, max(version, 0))
+        raise describe_os_error(exc, doing, dest) from exc
 
 
 def _shm_locked(path: Path) -> bool:
@@ -249,12 +296,24 @@ def _claim_exclusive(path: Path) -> sqlite3.Connection | None:
 
 
 def restore(src: Path, target: Path, *, max_known_version: int) -> CopyResult:
-    """Replace ``target`` with a verified copy of ``src``; the old file stays on failure."""
-    if not src.is_file():
-        raise StorageError(f"backup file {src} does not exist")
+    """Replace ``target`` with a verified copy of ``src``; the old file stays on failure.
+
+    As in :func:`backup`, an OS failure becomes one StorageError naming the path.
+    """
     target = Path(os.path.abspath(target))
+    try:
+        return _restore(src, target, max_known_version)
+    except OSError as exc:
+        raise describe_os_error(exc, f"cannot restore {src} into {target}", target) from exc
+
+
+def _restore(src: Path, target: Path, max_known_version: int) -> CopyResult:
+    _check_source_file(src, "backup file", f"backup file {src} does not exist")
+    if target.is_dir():
+        raise StorageError(f"restore target {target} is a directory, not a database file")
     if target.exists() and target.samefile(src):
         raise StorageError("restore source is the database itself")
+    doing = f"cannot restore into {target} (the database was not changed)"
     # 1. Check the source before anything else is touched.
     try:
         conn = _ro_connect(src)
@@ -274,12 +333,9 @@ def restore(src: Path, target: Path, *, max_known_version: int) -> CopyResult:
             f"backup {src} fails PRAGMA integrity_check: {'; '.join(problems[:5])}; "
             "nothing was changed"
         )
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StorageError(f"cannot create {target.parent}: {exc.strerror or exc}") from exc
+    ensure_directory(target.parent, f"the database {target}")
     # 2. Copy it next to the target (same filesystem, so the final rename is atomic).
-    tmp, version = _copy_verified(src, target.parent, "restore")
+    tmp, version = _copy_verified(src, target.parent, "restore", doing)
     try:
         if version < 0:
             raise StorageError(f"{src} does not look like a RUNE database (no jobs table)")
@@ -301,7 +357,7 @@ def restore(src: Path, target: Path, *, max_known_version: int) -> CopyResult:
                 holder.close()
     except OSError as exc:
         _remove_quietly(tmp)
-        raise StorageError(f"cannot replace {target}: {exc.strerror or exc}") from exc
+        raise StorageError(f"cannot replace {target}: {os_reason(exc)}") from exc
     except BaseException:
         _remove_quietly(tmp)
         raise

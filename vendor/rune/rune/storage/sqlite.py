@@ -44,6 +44,7 @@ from rune.storage.errors import (
     StorageError,
     StoreClosedError,
 )
+from rune.storage.fsutil import ensure_directory
 from rune.storage.migrator import Migrator
 from rune.storage.port import (
     ARTIFACT_KINDS,
@@ -138,12 +139,7 @@ class SQLiteStorage:
             self._uri = f"file:rune-mem-{uuid.uuid4().hex}?mode=memory&cache=shared"
             self._serial = threading.RLock()
         else:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StorageError(
-                    f"cannot create database directory {path.parent}: {exc.strerror or exc}"
-                ) from exc
+            ensure_directory(path.parent, f"the database {path}")
             if path.is_dir():
                 raise StorageError(f"database path {path} is a directory")
             self._uri = "file:" + _uri_path(path)
