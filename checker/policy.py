@@ -33,7 +33,7 @@ from checker.matching import (
 )
 from checker.model import Component, Kind, Severity
 from checker.versions import VersionRange, parse_range
-from checker.yamlio import Collector, Key, Located, describe, load_yaml
+from checker.yamlio import Collector, Key, Located, describe, read_yaml_file
 
 DECISIONS = ("approved", "approved-byo", "rejected")
 KINDS = tuple(k.value for k in Kind)
@@ -139,15 +139,9 @@ class _Collector(Collector):
 
 
 def _read(path: Path, problems: list[Problem]) -> Located | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(Problem(str(path), "", "not found; the policy directory needs this file"))
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.append(Problem(str(path), "", f"cannot be read: {exc}"))
-        return None
-    doc, yaml_problems = load_yaml(text, str(path))
+    doc, yaml_problems = read_yaml_file(
+        path, missing="not found; the policy directory needs this file"
+    )
     problems.extend(yaml_problems)
     if doc is not None and not isinstance(doc.data, dict):
         problems.append(Problem(str(path), "line 1", "must be a YAML mapping at the top level"))

@@ -1,22 +1,28 @@
-"""Safe YAML loading that remembers where every value came from.
+"""YAML the gate is configured with (policy, register, ADR front matter), with lines.
 
 Policy and register files are reviewed by people; an error has to point at
-the line to fix. PyYAML's safe loader gives values without positions, so the
-file is composed once into nodes and a path -> line map is built alongside
-the values. Duplicate keys, which YAML silently lets the last one win, are
-reported instead: in a policy, a silently overridden decision is a bug.
+the line to fix. They are loaded by the one safe loader
+(:mod:`checker.yamldocs`) under its tighter :data:`~checker.yamldocs.CONFIG`
+limits (size, alias expansion, nesting, one document), and a path -> line
+map is built from what it returns. Every refusal and every duplicate key
+becomes a :class:`~checker.errors.Problem`: the caller reports them all at
+once and exits 2.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import yaml
-
-from checker.errors import Problem
+from checker import yamldocs
+from checker.errors import InputError, Problem
+from checker.inputs import read_bytes
 
 Key = tuple[str | int, ...]
+
+#: Largest configuration file read, in bytes (see :data:`checker.yamldocs.CONFIG`).
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -43,53 +49,67 @@ class Located:
         return Problem(self.path, self.where(key), message)
 
 
-def load_yaml(text: str, path: str) -> tuple[Located | None, list[Problem]]:
-    """Load one YAML document safely; return it with its positions, or problems."""
+def load_yaml(text: str | bytes, path: str) -> tuple[Located | None, list[Problem]]:
+    """Load one configuration document safely; return it with its positions, or problems.
+
+    Duplicate keys are problems (YAML would keep only the last one: in a
+    policy, a silently overridden decision); the document is still returned
+    so the rest of it can be validated in the same run.
+    """
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1} column {mark.column + 1}" if mark else ""
-        reason = exc.problem or exc.context or "malformed YAML"
-        return None, [Problem(path, where, f"is not valid YAML: {reason}")]
-    except yaml.YAMLError as exc:
-        return None, [Problem(path, "", f"is not valid YAML: {exc}")]
-    except RecursionError:
-        return None, [Problem(path, "", "is nested too deeply to be a policy file")]
-    located = Located(path, data)
-    problems: list[Problem] = []
-    if node is not None:
-        _index(node, (), located, problems)
-    return located, problems
+        loaded = yamldocs.load(text, path, limits=yamldocs.CONFIG, collect_duplicates=True)
+    except InputError as exc:
+        return None, [exc.problem]
+    if loaded.template:
+        return None, [Problem(path, "line 1", "is a template, not YAML")]
+    root = loaded.documents[0].root if loaded.documents else None
+    located = Located(path, root)
+    _index(root, located)
+    return located, list(loaded.duplicates)
 
 
-def _index(node: yaml.Node, key: Key, located: Located, problems: list[Problem]) -> None:
-    stack: list[tuple[yaml.Node, Key]] = [(node, key)]
+def read_yaml_file(
+    path: Path, *, missing: str = "not found"
+) -> tuple[Located | None, list[Problem]]:
+    """Read and load a configuration file: a regular file under the size cap, UTF-8.
+
+    ``missing`` is the message for a file that does not exist. A FIFO, a
+    device or a file over :data:`MAX_CONFIG_BYTES` is a problem, never a
+    hang or an out-of-memory.
+    """
+    try:
+        data = read_bytes(path, MAX_CONFIG_BYTES, what="a policy or register file")
+    except InputError as exc:
+        message = exc.problem.message
+        if message == "file not found":
+            message = missing
+        elif message.startswith("is empty"):
+            return Located(str(path), None), []
+        return None, [Problem(exc.problem.path, exc.problem.location, message)]
+    return load_yaml(data, str(path))
+
+
+def _index(root: Any, located: Located) -> None:
+    """Fill ``located.lines`` from the positions the loader kept.
+
+    Shared (aliased) values appear under every path that reaches them; the
+    loader has already bounded the expanded size, so this walk is bounded too.
+    """
+    if isinstance(root, (yamldocs.YMap, yamldocs.YSeq)):
+        located.lines[()] = root.line
+    stack: list[tuple[Any, Key]] = [(root, ())]
     while stack:
-        current, here = stack.pop()
-        located.lines[here] = current.start_mark.line + 1
-        if isinstance(current, yaml.MappingNode):
-            seen: dict[str, int] = {}
-            for key_node, value_node in current.value:
-                name = str(key_node.value)
-                line = key_node.start_mark.line + 1
-                if name in seen and name != "<<":
-                    problems.append(
-                        Problem(
-                            located.path,
-                            f"line {line}",
-                            f"duplicate key {name!r} (first at line {seen[name]}); "
-                            "YAML would silently keep only the last one",
-                        )
-                    )
-                seen[name] = line
+        value, here = stack.pop()
+        if isinstance(value, yamldocs.YMap):
+            for name, item in value.items():
                 child = (*here, name)
-                located.lines[child] = line
-                stack.append((value_node, child))
-        elif isinstance(current, yaml.SequenceNode):
-            for index, item in enumerate(current.value):
-                stack.append((item, (*here, index)))
+                located.lines[child] = value.key_line(name)
+                stack.append((item, child))
+        elif isinstance(value, yamldocs.YSeq):
+            for index, item in enumerate(value):
+                child = (*here, index)
+                located.lines[child] = value.item_line(index)
+                stack.append((item, child))
 
 
 def describe(value: Any) -> str:

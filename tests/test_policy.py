@@ -100,7 +100,9 @@ def test_unsafe_yaml_tags_are_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(PolicyError) as caught:
         load_policy(tmp_path / "policy")
-    assert any("not valid YAML" in p.message for p in caught.value.problems)
+    assert any("YAML tag" in p.message and p.location == "line 1" for p in caught.value.problems), (
+        caught.value.problems
+    )
 
 
 def _policy_with_rows(tmp_path: Path, rows: str) -> Path:

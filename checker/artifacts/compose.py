@@ -19,10 +19,10 @@ Every image component has ``path=("services.NAME",)`` and the line of its
 
 from __future__ import annotations
 
-from checker.artifacts.yamldocs import YAML_TOO_DEEP, YMap, mapping_roots
 from checker.images import image_component, interpolate, parse_image, unresolved_message
 from checker.inputs import only_input_errors
 from checker.model import Note, Origin, ReadResult
+from checker.yamldocs import YAML_TOO_DEEP, YMap, mapping_roots
 
 FORMAT = "compose"
 

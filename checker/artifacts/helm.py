@@ -53,10 +53,10 @@ from checker.artifacts.values import (
     scan,
     values_image_key,
 )
-from checker.artifacts.yamldocs import YMap, YSeq, load
 from checker.errors import InputError
 from checker.images import parse_image, unresolved_message
 from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult
+from checker.yamldocs import YMap, YSeq, load
 
 FORMAT_CHART = "helm-chart"
 FORMAT_LOCK = "helm-chart-lock"

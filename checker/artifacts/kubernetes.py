@@ -37,10 +37,10 @@ import re
 from typing import Any
 
 from checker.artifacts.values import Hit, ScanOptions, hit_results, manifest_image_key, scan
-from checker.artifacts.yamldocs import YAML_TOO_DEEP, YMap, YSeq, load
 from checker.images import parse_image, unresolved_message
 from checker.inputs import only_input_errors
 from checker.model import Note, Origin, ReadResult
+from checker.yamldocs import YAML_TOO_DEEP, YMap, YSeq, load
 
 FORMAT = "kubernetes"
 

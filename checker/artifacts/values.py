@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from checker.artifacts.yamldocs import YAML_TOO_DEEP, YMap, YSeq, mapping_roots
 from checker.images import (
     has_variable,
     image_component,
@@ -38,6 +37,7 @@ from checker.images import (
 )
 from checker.inputs import only_input_errors
 from checker.model import Component, ImageRef, Note, Origin, ReadResult
+from checker.yamldocs import YAML_TOO_DEEP, YMap, YSeq, mapping_roots
 
 FORMAT = "helm-values"
 

@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checker.docs.mdtables import escape, table
 from checker.errors import Problem
+from checker.yamlio import load_yaml
 
 STATUSES = ("proposed", "accepted", "rejected", "deprecated")
 SUPERSEDED = re.compile(r"^superseded by (ADR-\d{4})$")
@@ -101,6 +100,16 @@ def _names(value: Any, key: str, path: str, problems: list[Problem]) -> list[str
     return [v.strip() for v in value]
 
 
+def _date(value: object) -> object:
+    """A front-matter date: the loader keeps ``2026-11-25`` as written; read it here."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
 def parse_adr(path: Path, text: str | None = None) -> tuple[Adr | None, list[Problem]]:
     """Read one record; an unusable one gives ``None`` and says why."""
     where = str(path)
@@ -112,10 +121,10 @@ def parse_adr(path: Path, text: str | None = None) -> tuple[Adr | None, list[Pro
     front, body = _split_front_matter(raw)
     if front is None:
         return None, [Problem(where, "", "has no YAML front matter (MADR 4: status, date, ...)")]
-    try:
-        meta = yaml.safe_load(front)
-    except yaml.YAMLError as exc:
-        return None, [Problem(where, "front matter", f"is not valid YAML: {exc}")]
+    doc, yaml_problems = load_yaml(front, f"{where} front matter")
+    if doc is None or yaml_problems:
+        return None, [Problem(where, "front matter", p.message) for p in yaml_problems]
+    meta = doc.data
     if not isinstance(meta, dict):
         return None, [Problem(where, "front matter", "must be a mapping")]
     for key in REQUIRED:
@@ -136,7 +145,7 @@ def parse_adr(path: Path, text: str | None = None) -> tuple[Adr | None, list[Pro
                 f"{status!r} is not one of {', '.join(STATUSES)} or 'superseded by ADR-NNNN'",
             )
         )
-    date = meta.get("date")
+    date = _date(meta.get("date"))
     if "date" in meta and not isinstance(date, dt.date):
         problems.append(Problem(where, "date", f"{date!r} is not a date written YYYY-MM-DD"))
     makers = _names(meta.get("decision-makers"), "decision-makers", where, problems)

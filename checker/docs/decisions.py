@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checker.docs.mdtables import code, escape, table
 from checker.errors import CheckerError, Problem
 from checker.policy import Policy, load_policy
+from checker.yamlio import read_yaml_file
 
 LinkFor = Callable[[str], str | None]
 
@@ -47,7 +46,8 @@ def load(policy_dir: Path, adr_dir: Path) -> LoadedPolicy:
         problems = exc.problems or [Problem(str(policy_dir), "", exc.message)]
         return LoadedPolicy(None, {}, problems)
     # The loader folds case and merges names; the page shows them as written.
-    raw = yaml.safe_load((policy_dir / "licenses.yaml").read_text(encoding="utf-8"))
+    doc, _ = read_yaml_file(policy_dir / "licenses.yaml")
+    raw = doc.data if doc is not None else None
     return LoadedPolicy(policy, raw if isinstance(raw, dict) else {})
 
 

@@ -108,7 +108,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import yaml
 from license_expression import LicenseSymbol, LicenseWithExceptionSymbol, Licensing
 from packageurl import PackageURL
 
@@ -118,7 +117,7 @@ from checker.licenses import Normalized, Normalizer, _known
 from checker.matching import PurlIdentity, parse_purl
 from checker.model import ImageRef, Origin
 from checker.versions import VersionRange, parse_range
-from checker.yamlio import Collector, Key, Located, _index, describe, load_yaml
+from checker.yamlio import Collector, Key, Located, describe, load_yaml, read_yaml_file
 
 REGISTER_VERSION = 1
 KINDS = ("license", "vulnerability")
@@ -147,7 +146,13 @@ LICENSE_RULES = frozenset(
     {"denied-license", "unknown-license", "ambiguous-license", "license-mismatch"}
 )
 #: Rules that are about inputs or the register itself, never waivable.
-OTHER_RULES = ("expired-exception", "unused-exception", "input-warning", "unreadable-input")
+OTHER_RULES = (
+    "expired-exception",
+    "unused-exception",
+    "input-warning",
+    "input-error",
+    "unreadable-input",
+)
 #: An entry this close to its expiry is a warning in ``vex validate``.
 EXPIRY_WARNING_DAYS = 30
 
@@ -172,40 +177,17 @@ _ADR = re.compile(r"^ADR-(\d{4})$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _VULN_ID = re.compile(r"^[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*$")
 _CVE = re.compile(r"^CVE-\d{4}-\d{4,}$")
-_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 #: Register licenses are SPDX already: no normalization table, deprecated ids still mapped.
 SPDX_NORMALIZER = Normalizer([])
 
 
-class _Loader(yaml.SafeLoader):
-    """The safe loader, with dates left as the text the reviewer wrote.
+def load_register_yaml(text: str | bytes, path: str) -> tuple[Located | None, list[Problem]]:
+    """Load one register file with positions, through the one safe YAML loader.
 
-    PyYAML turns ``2026-7-1`` into a date and raises on ``2026-02-30``; the
-    register checks the form (``YYYY-MM-DD``) and the calendar itself, with
-    the line.
+    Dates stay the text the reviewer wrote: the register checks the form
+    (``YYYY-MM-DD``) and the calendar itself, with the line.
     """
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regex) for tag, regex in resolvers if tag != _TIMESTAMP_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
-def load_register_yaml(text: str, path: str) -> tuple[Located | None, list[Problem]]:
-    """Load one register file with positions; dates stay strings."""
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # a SafeLoader subclass
-    except (yaml.YAMLError, RecursionError):
-        # The same syntax error, worded and located the way policy files are.
-        _, syntax = load_yaml(text, path)
-        return None, syntax or [Problem(path, "", "is not valid YAML")]
-    located = Located(path, data)
-    problems: list[Problem] = []
-    if node is not None:
-        _index(node, (), located, problems)
-    return located, problems
+    return load_yaml(text, path)
 
 
 # --------------------------------------------------------------------------- model
@@ -913,15 +895,9 @@ def load_register(
         result.register.files.append(name)
         text = texts.get(path) if texts else None
         if text is None:
-            try:
-                text = path.read_text(encoding="utf-8")
-            except FileNotFoundError:
-                result.errors.append(Problem(name, "", "not found"))
-                continue
-            except (OSError, UnicodeDecodeError) as exc:
-                result.errors.append(Problem(name, "", f"cannot be read: {exc}"))
-                continue
-        doc, problems = load_register_yaml(text, name)
+            doc, problems = read_yaml_file(path, missing="not found")
+        else:
+            doc, problems = load_register_yaml(text, name)
         result.errors.extend(problems)
         if doc is None:
             continue

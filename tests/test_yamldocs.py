@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker.artifacts import yamldocs
-from checker.artifacts.yamldocs import TEMPLATE_NOTE, YMap, YSeq, load, looks_like_template
+from checker import yamldocs
 from checker.errors import InputError
+from checker.yamldocs import TEMPLATE_NOTE, YMap, YSeq, load, looks_like_template
 from tests.helpers import FIXTURES
 
 DATA = FIXTURES / "artifacts"
@@ -64,12 +64,25 @@ service:
     assert service.key_line("image") == 3  # the line where the merged key is written
 
 
-def test_duplicate_keys_are_noted() -> None:
-    loaded = load("image: postgres:16\nimage: mariadb:11\n", "d.yaml")
-    assert loaded.documents[0].root["image"] == "mariadb:11"
-    [note] = loaded.notes
-    assert note.origin.location == "line 2"
-    assert "duplicate key 'image' (first at line 1)" in note.message
+def test_duplicate_keys_are_refused_with_both_lines() -> None:
+    # Helm, kubectl and Compose refuse the file; keeping the last key would let
+    # a second `image:` hide the first from the gate.
+    with pytest.raises(InputError) as caught:
+        load("image: postgres:16\nimage: mariadb:11\n", "d.yaml")
+    assert caught.value.problem.location == "line 2"
+    assert "duplicate key 'image' (first at line 1)" in caught.value.problem.message
+
+
+def test_every_duplicate_key_can_be_collected() -> None:
+    text = "a: 1\na: 2\nb:\n  c: 1\n  c: 2\n"
+    loaded = load(text, "d.yaml", collect_duplicates=True)
+    assert [p.location for p in loaded.duplicates] == ["line 2", "line 5"]
+
+
+def test_merge_keys_are_not_duplicates() -> None:
+    text = "x: &x {a: 1}\ny: &y {b: 2}\nz:\n  <<: *x\n  <<: *y\n"
+    root = load(text, "m.yaml").documents[0].root
+    assert dict(root["z"]) == {"a": 1, "b": 2}
 
 
 def test_alias_bomb_is_refused_before_it_is_expanded() -> None:

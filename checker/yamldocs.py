@@ -1,19 +1,24 @@
-"""Safe multi-document YAML for deployment artifacts, with a line for every value.
+"""The one safe YAML loader: every YAML file the gate reads goes through here.
 
-Charts, values files, manifests and compose files are YAML written by third
-parties, so loading them has to survive hostile input and still say where
-each image came from:
+Policy files, the VEX register, ADR front matter, charts, values files,
+manifests and compose files all arrive in pull requests, so every one is
+hostile input until read. One loading path gives them the same defences:
 
 * **Safe tags only.** Documents are parsed into events by libyaml (PyYAML's
   safe parser where libyaml is missing), composed here with an explicit
-  stack (no recursion, at most :data:`MAX_NESTING` levels) and turned into
-  plain values; no tag can construct an object.
+  stack (no recursion, at most :attr:`Limits.max_nesting` levels) and turned
+  into plain values; no tag can construct an object. Timestamps stay the
+  text that was written (the register checks dates itself, with the line).
 * **Alias bombs are refused.** Aliases share nodes, so composing a "billion
   laughs" document is cheap but walking it is not. Before anything is
   converted, the size of every document *after alias expansion* is counted
-  (each distinct node once, memoized) and a stream over :data:`MAX_NODES`, or
-  an alias that contains itself, is an :class:`~checker.errors.InputError`.
-  Text over :data:`MAX_CHARS` is refused before parsing.
+  (each distinct node once, memoized) and a stream over
+  :attr:`Limits.max_nodes`, or an alias that contains itself, is refused.
+  Text over :attr:`Limits.max_chars` is refused before parsing.
+* **Duplicate keys are refused.** YAML says keys are unique; PyYAML keeps
+  the last, Helm, kubectl and Compose refuse the file. A silently
+  overridden key can hide an image or flip a decision, so every duplicate
+  is reported with both lines.
 * **Positions.** Mappings and sequences come back as :class:`YMap` and
   :class:`YSeq`, ordinary ``dict``/``list`` subclasses that also know the
   1-based line of each key and item and the raw text of each scalar, so a
@@ -26,6 +31,11 @@ each image came from:
   ("template, not YAML; skipped") instead of failing the run. Broken YAML
   that is not a template is an :class:`~checker.errors.InputError` naming
   the file, line and column.
+
+Every refusal is an :class:`~checker.errors.InputError` with the file and
+line; :mod:`checker.yamlio` turns them into policy problems (exit 2) for the
+files that configure the gate, the readers let them through as unreadable
+inputs (exit 3).
 """
 
 from __future__ import annotations
@@ -37,7 +47,7 @@ from typing import Any, NamedTuple
 
 import yaml
 
-from checker.errors import InputError
+from checker.errors import InputError, Problem
 from checker.inputs import decode_text, line_col
 from checker.model import Note, Origin
 
@@ -50,6 +60,47 @@ MAX_NODES = 1_000_000
 MAX_DOCUMENTS = 10_000
 #: Deepest nesting of mappings and sequences (real artifacts stay under 30).
 MAX_NESTING = 128
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """What one kind of YAML file may hold before it is refused unread.
+
+    ``None`` means the module default at call time (so a test can lower the
+    defaults for artifacts without building its own limits).
+    """
+
+    max_chars: int | None = None
+    max_nodes: int | None = None
+    max_documents: int | None = None
+    max_nesting: int | None = None
+    #: What the file is, for the size message ("deployment artifacts").
+    what: str = "deployment artifacts"
+    #: What to do about it, for the size message.
+    advice: str = "split the manifest"
+    #: Refuse explicit tags other than YAML's own (``!!python/object``, ``!Ref``).
+    #: Artifacts keep them as plain values: Compose has ``!reset`` and ``!override``.
+    plain_tags_only: bool = False
+
+
+#: Deployment artifacts: charts, values, manifests, compose files.
+ARTIFACTS = Limits()
+#: Files that configure the gate (policy, VEX register, ADR front matter):
+#: a few hundred entries at most, reviewed by people, so far tighter caps.
+CONFIG = Limits(
+    max_chars=4 * 1024 * 1024,
+    max_nodes=200_000,
+    max_documents=1,
+    max_nesting=64,
+    what="a policy or register file",
+    advice="a real one is a few hundred KB at most; split it into several files",
+    plain_tags_only=True,
+)
+#: YAML's own tags, the only ones :data:`CONFIG` files may write.
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp", "merge")
+)
 #: The message for YAML that exhausts the stack while it is read.
 YAML_TOO_DEEP = "nests YAML too deeply to read"
 
@@ -154,6 +205,8 @@ class Loaded:
     notes: list[Note] = field(default_factory=list)
     #: True when the file is a template that is not YAML (skipped, with a note).
     template: bool = False
+    #: Every duplicate key, in order (see :func:`load`'s ``collect_duplicates``).
+    duplicates: list[Problem] = field(default_factory=list)
 
 
 def looks_like_template(text: str) -> bool:
@@ -176,24 +229,34 @@ class _Refused(Exception):
         self.message = message
 
 
-def load(data: bytes | str, path: str, *, line_offset: int = 0) -> Loaded:
+def load(
+    data: bytes | str,
+    path: str,
+    *,
+    line_offset: int = 0,
+    limits: Limits = ARTIFACTS,
+    collect_duplicates: bool = False,
+) -> Loaded:
     """Load every document of a YAML stream safely; see the module notes.
 
     ``line_offset`` is added to every line: YAML embedded in a block scalar
     of another file (Helm's ``annotations.images``) reports lines of the
-    outer file. Raises :class:`InputError` only.
+    outer file. A duplicate key raises, unless ``collect_duplicates`` asks
+    for all of them in :attr:`Loaded.duplicates` (policy validation reports
+    every problem at once). Raises :class:`InputError` only.
     """
     text = decode_text(data, path) if isinstance(data, bytes) else data
-    if len(text) > MAX_CHARS:
+    max_chars = limits.max_chars or MAX_CHARS
+    if len(text) > max_chars:
         raise InputError(
             path,
             "",
-            f"is {len(text):,} characters of YAML, over the {MAX_CHARS:,}-character limit "
-            "for deployment artifacts; split the manifest",
+            f"is {len(text):,} characters of YAML, over the {max_chars:,}-character limit "
+            f"for {limits.what}; {limits.advice}",
         )
     template = looks_like_template(text)
     try:
-        nodes = _compose(text, path, line_offset)
+        nodes = _compose(text, path, line_offset, limits)
     except yaml.MarkedYAMLError as exc:
         if template:
             return _skipped(path, line_offset)
@@ -216,7 +279,7 @@ def load(data: bytes | str, path: str, *, line_offset: int = 0) -> Loaded:
         raise InputError(path, f"line {exc.line}", exc.message) from None
 
     result = Loaded()
-    converter = _Converter(path, line_offset, result.notes)
+    converter = _Converter(path, line_offset, result.notes, result.duplicates)
     try:
         for index, node in enumerate(nodes):
             root = converter.value(node)
@@ -225,6 +288,11 @@ def load(data: bytes | str, path: str, *, line_offset: int = 0) -> Loaded:
         raise InputError(path, "", YAML_TOO_DEEP) from None
     if converter.complex_keys and template:
         return _skipped(path, line_offset)
+    if result.duplicates and not collect_duplicates:
+        first = result.duplicates[0]
+        more = len(result.duplicates) - 1
+        others = f" ({more} more duplicate key{'s' if more != 1 else ''} after it)" if more else ""
+        raise InputError(path, first.location, first.message + others)
     return result
 
 
@@ -258,7 +326,7 @@ def _parser(text: str) -> Any:
     return yaml.SafeLoader(text)
 
 
-def _compose(text: str, path: str, line_offset: int) -> list[yaml.Node]:
+def _compose(text: str, path: str, line_offset: int, limits: Limits) -> list[yaml.Node]:
     """Compose every document from parser events, iteratively and with limits.
 
     Written here rather than taken from PyYAML: its composers recurse once
@@ -266,6 +334,9 @@ def _compose(text: str, path: str, line_offset: int) -> list[yaml.Node]:
     nesting deeper than :data:`MAX_NESTING` and checks each document's
     expanded size as soon as it is complete.
     """
+    max_documents = limits.max_documents or MAX_DOCUMENTS
+    max_nodes = limits.max_nodes or MAX_NODES
+    nesting = limits.max_nesting or MAX_NESTING
     loader = _parser(text)
     nodes: list[yaml.Node] = []
     total = 0
@@ -273,21 +344,27 @@ def _compose(text: str, path: str, line_offset: int) -> list[yaml.Node]:
         while loader.check_event():
             event = loader.get_event()
             if isinstance(event, yaml.DocumentStartEvent):
-                node = _compose_document(loader, line_offset)
-                if len(nodes) >= MAX_DOCUMENTS:
+                node = _compose_document(loader, line_offset, nesting, limits.plain_tags_only)
+                if len(nodes) >= max_documents:
+                    many = (
+                        "one YAML document"
+                        if max_documents == 1
+                        else (f"{max_documents:,} YAML documents")
+                    )
                     raise _Refused(
                         node.start_mark.line + 1 + line_offset,
-                        f"holds more than {MAX_DOCUMENTS:,} YAML documents; "
-                        "refusing to read further",
+                        f"holds more than {many}; refusing to read further",
                     )
-                total += _expanded_size(node, MAX_NODES - total, line_offset)
+                total += _expanded_size(node, max_nodes - total, max_nodes, line_offset)
                 nodes.append(node)
     finally:
         loader.dispose()
     return nodes
 
 
-def _compose_document(loader: Any, line_offset: int) -> yaml.Node:
+def _compose_document(
+    loader: Any, line_offset: int, max_nesting: int, plain_tags_only: bool
+) -> yaml.Node:
     anchors: dict[str, yaml.Node] = {}
     # Open collections, each with the key node waiting for its value (mappings).
     stack: list[list[Any]] = []
@@ -297,6 +374,13 @@ def _compose_document(loader: Any, line_offset: int) -> yaml.Node:
         if isinstance(event, yaml.DocumentEndEvent):
             break
         node: yaml.Node | None = None
+        tag = getattr(event, "tag", None)
+        if plain_tags_only and tag not in (None, "!") and tag not in _PLAIN_TAGS:
+            raise _Refused(
+                _line(event.start_mark) + line_offset,
+                f"has the YAML tag {_shown(str(tag))}; this file is plain YAML, tags that "
+                "construct objects or change types are refused",
+            )
         if isinstance(event, yaml.AliasEvent):
             if event.anchor not in anchors:
                 raise _undefined_alias(event.anchor, event.start_mark)
@@ -309,10 +393,10 @@ def _compose_document(loader: Any, line_offset: int) -> yaml.Node:
             if event.anchor is not None:
                 anchors[event.anchor] = node
         elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            if len(stack) >= MAX_NESTING:
+            if len(stack) >= max_nesting:
                 raise _Refused(
                     _line(event.start_mark) + line_offset,
-                    f"nests YAML more than {MAX_NESTING} levels deep; refusing to read it",
+                    f"nests YAML more than {max_nesting} levels deep; refusing to read it",
                 )
             sequence = isinstance(event, yaml.SequenceStartEvent)
             kind = yaml.SequenceNode if sequence else yaml.MappingNode
@@ -380,7 +464,7 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _expanded_size(root: yaml.Node, budget: int, line_offset: int) -> int:
+def _expanded_size(root: yaml.Node, budget: int, limit: int, line_offset: int) -> int:
     """Nodes in ``root`` with every alias expanded; refuses cycles and over-budget.
 
     Each distinct node is visited once (sizes are memoized), so the check is
@@ -398,7 +482,7 @@ def _expanded_size(root: yaml.Node, budget: int, line_offset: int) -> int:
             if total > budget:
                 raise _Refused(
                     node.start_mark.line + 1 + line_offset,
-                    f"expands to more than {MAX_NODES:,} YAML nodes through aliases "
+                    f"expands to more than {limit:,} YAML nodes through aliases "
                     "(an alias bomb?); refusing to read it",
                 )
             sizes[key] = total
@@ -429,10 +513,13 @@ def _expanded_size(root: yaml.Node, budget: int, line_offset: int) -> int:
 class _Converter:
     """Nodes to YMap/YSeq/scalars; shared (aliased) nodes convert once."""
 
-    def __init__(self, path: str, line_offset: int, notes: list[Note]) -> None:
+    def __init__(
+        self, path: str, line_offset: int, notes: list[Note], duplicates: list[Problem]
+    ) -> None:
         self.path = path
         self.offset = line_offset
         self.notes = notes
+        self.duplicates = duplicates
         self.memo: dict[int, Any] = {}
         self.complex_keys = 0
         self._constructor = yaml.SafeLoader("")
@@ -499,11 +586,13 @@ class _Converter:
                 continue
             name = str(key_node.value)
             if name in mapping.lines:
-                self.notes.append(
-                    Note(
-                        Origin(self.path, f"line {self.line(key_node)}"),
-                        f"duplicate key {name!r} (first at line {mapping.lines[name]}); "
-                        "the last one is read, as PyYAML does, but tools disagree: remove one",
+                self.duplicates.append(
+                    Problem(
+                        self.path,
+                        f"line {self.line(key_node)}",
+                        f"duplicate key {_shown(name)} (first at line {mapping.lines[name]}); "
+                        "YAML keys must be unique and tools disagree on which one wins: "
+                        "remove one",
                     )
                 )
             mapping.lines[name] = self.line(key_node)
@@ -531,3 +620,9 @@ class _Converter:
                     if name in merged.info:
                         mapping.info[name] = merged.info[name]
                     mapping[name] = item
+
+
+def _shown(name: str) -> str:
+    """A key for a message: quoted, escaped and cut short (keys are input text)."""
+    text = repr(name[:60])
+    return text if len(name) <= 60 else text + "..."
