@@ -37,6 +37,7 @@ from pathlib import Path
 
 from checker.artifacts import compose, dockerfile, helm, kubernetes, values
 from checker.model import ReadResult
+from checker.scope import Scope
 
 Reader = Callable[[bytes, str], ReadResult]
 
@@ -156,34 +157,25 @@ def detect(path: Path, head: bytes) -> str | None:
     return None
 
 
-def _small_file(path: Path) -> bytes | None:
-    try:
-        if not path.is_file() or path.stat().st_size > _MAX_CONTEXT_BYTES:
-            return None
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _parent_context(chart_folder: Path) -> helm.ParentContext | None:
+def _parent_context(chart_folder: Path, scope: Scope) -> helm.ParentContext | None:
     """What a chart folder's Chart.lock and Chart.yaml say about its ``charts/``."""
-    lock = _small_file(chart_folder / "Chart.lock")
-    chart = _small_file(chart_folder / "Chart.yaml")
+    lock = scope.small_file(chart_folder / "Chart.lock", _MAX_CONTEXT_BYTES)
+    chart = scope.small_file(chart_folder / "Chart.yaml", _MAX_CONTEXT_BYTES)
     if lock is None and chart is None:
         return None
     return helm.parent_context(lock, chart, str(chart_folder))
 
 
-def _subchart_context(chart_folder: Path) -> helm.ParentContext | None:
+def _subchart_context(chart_folder: Path, scope: Scope) -> helm.ParentContext | None:
     """The parent's context when ``chart_folder`` is ``PARENT/charts/NAME``."""
     if chart_folder.parent.name != "charts":
         return None
-    return _parent_context(chart_folder.parent.parent)
+    return _parent_context(chart_folder.parent.parent, scope)
 
 
-def _read_values(path: Path, data: bytes) -> ReadResult:
+def _read_values(path: Path, data: bytes, scope: Scope) -> ReadResult:
     """A values file, placed in its chart when a Chart.yaml sits beside it."""
-    chart_yaml = _small_file(path.parent / "Chart.yaml")
+    chart_yaml = scope.small_file(path.parent / "Chart.yaml", _MAX_CONTEXT_BYTES)
     meta = None
     if chart_yaml is not None:
         try:
@@ -192,7 +184,7 @@ def _read_values(path: Path, data: bytes) -> ReadResult:
             meta = None
     if meta is None:
         return values.read(data, str(path))
-    prefix, repository, _ = helm.placement(meta.name, _subchart_context(path.parent))
+    prefix, repository, _ = helm.placement(meta.name, _subchart_context(path.parent, scope))
     return values.read(
         data,
         str(path),
@@ -201,7 +193,7 @@ def _read_values(path: Path, data: bytes) -> ReadResult:
     )
 
 
-def read_artifact(fmt: str, path: Path, data: bytes) -> ReadResult:
+def read_artifact(fmt: str, path: Path, data: bytes, scope: Scope | None = None) -> ReadResult:
     """Read ``data`` (the bytes of ``path``) as artifact format ``fmt``.
 
     Helm files are read with what the chart folder around them says: a
@@ -209,16 +201,19 @@ def read_artifact(fmt: str, path: Path, data: bytes) -> ReadResult:
     repository and the path that leads to it from the parent's ``Chart.lock``
     and ``Chart.yaml``; a values file beside a ``Chart.yaml`` is placed in
     that chart and an empty image tag takes the chart's appVersion (with a
-    note). Raises :class:`~checker.errors.InputError` for unreadable input
-    and ``ValueError`` for a format name that is not one of :data:`FORMATS`.
+    note). Those context files are read only inside ``scope`` (default: the
+    file's folder). Raises :class:`~checker.errors.InputError` for unreadable
+    input and ``ValueError`` for a format name that is not one of :data:`FORMATS`.
     """
+    scope = scope or Scope.around(path)
     if fmt == helm.FORMAT_PACKAGE:
-        context = _parent_context(path.parent.parent) if path.parent.name == "charts" else None
+        in_charts = path.parent.name == "charts"
+        context = _parent_context(path.parent.parent, scope) if in_charts else None
         return helm.read_package(data, str(path), context)
     if fmt == helm.FORMAT_CHART:
-        return helm.read_chart(data, str(path), _subchart_context(path.parent))
+        return helm.read_chart(data, str(path), _subchart_context(path.parent, scope))
     if fmt == values.FORMAT:
-        return _read_values(path, data)
+        return _read_values(path, data, scope)
     reader = READERS.get(fmt)
     if reader is None:
         raise ValueError(f"unknown artifact format {fmt!r}; expected one of {', '.join(FORMATS)}")

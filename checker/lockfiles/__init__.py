@@ -23,6 +23,7 @@ from pathlib import Path
 from checker.inputs import DEFAULT_MAX_BYTES, gc_paused
 from checker.lockfiles import npm, pipfile, poetry, pylock, requirements, uv
 from checker.model import ReadResult
+from checker.scope import Scope
 
 __all__ = ["FORMATS", "detect", "read_lockfile"]
 
@@ -74,18 +75,23 @@ def detect(path: Path) -> str | None:
 
 
 def read_lockfile(
-    fmt: str, path: Path, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES
+    fmt: str,
+    path: Path,
+    data: bytes,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    scope: Scope | None = None,
 ) -> ReadResult:
     """Read ``data`` (the bytes of ``path``) as lockfile format ``fmt``.
 
     ``path`` names the file in every origin and message; requirements files
     also resolve their ``-r``/``-c`` includes relative to it, reading them
-    with the same ``max_bytes`` limit.
+    with the same ``max_bytes`` limit and only inside ``scope`` (default: the
+    file's folder).
     """
     name = str(path)
     with gc_paused():
         if fmt == requirements.FORMAT:
-            return requirements.read(path, data, max_bytes)
+            return requirements.read(path, data, max_bytes, scope)
         if fmt == poetry.FORMAT:
             return poetry.read(data, name)
         if fmt == uv.FORMAT:

@@ -10,7 +10,10 @@ The line syntax follows pip's own parser (``pip/_internal/req/req_file.py``):
   starts with ``-``; the rest are options (``--hash``, ``-r``, ``-c``,
   ``-e``, ``--index-url`` ...), split with shell quoting rules;
 * ``-r``/``--requirement`` and ``-c``/``--constraint`` paths are joined to the
-  directory of the file that names them, and read with the same size limit.
+  directory of the file that names them, and read with the same size limit,
+  only when they resolve to a regular file inside the folder scanned (the
+  folder of the file, when a file is given): an include is input text, and
+  ``-r /proc/self/environ`` must not read the CI job's secrets into a report.
 
 What each line becomes:
 
@@ -40,7 +43,6 @@ import codecs
 import os
 import re
 import shlex
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,10 +53,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from checker.errors import InputError
-from checker.inputs import DEFAULT_MAX_BYTES, decode_text, read_bytes
+from checker.inputs import DEFAULT_MAX_BYTES, decode_text, display_path, excerpt
 from checker.lockfiles._common import guarded, pypi_library, redact_url
 from checker.model import Note, Origin, ReadResult
 from checker.sbom.piplicenses import normalize_pypi_name
+from checker.scope import Scope
 
 FORMAT = "requirements"
 
@@ -140,14 +143,21 @@ class Parsed:
     lines: list[RequirementLine]
 
 
-def read(path: Path, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> ReadResult:
-    """Read a requirements file (and what it includes) into components."""
-    return read_requirements(path, data, max_bytes).result
+def read(
+    path: Path, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, scope: Scope | None = None
+) -> ReadResult:
+    """Read a requirements file (and what it includes) into components.
+
+    Includes are read only inside ``scope`` (default: the file's folder).
+    """
+    return read_requirements(path, data, max_bytes, scope).result
 
 
-def read_requirements(path: Path, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Parsed:
+def read_requirements(
+    path: Path, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, scope: Scope | None = None
+) -> Parsed:
     """Like :func:`read`, also returning every requirement and constraint line."""
-    reader = _Reader(path, max_bytes)
+    reader = _Reader(path, max_bytes, scope or Scope.around(path))
     return guarded(str(path), "a requirements file", lambda: reader.read(data))
 
 
@@ -182,10 +192,11 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
 
 
 class _Reader:
-    def __init__(self, root: Path, max_bytes: int) -> None:
+    def __init__(self, root: Path, max_bytes: int, scope: Scope) -> None:
         self.root = root
         self.max_bytes = max_bytes
-        self.result = ReadResult(path=str(root), format=FORMAT)
+        self.scope = scope
+        self.result = ReadResult(path=display_path(root), format=FORMAT)
         self.lines: list[RequirementLine] = []
         #: Files being read, outermost first: (resolved path, as shown).
         self.stack: list[tuple[Path, str]] = []
@@ -204,7 +215,7 @@ class _Reader:
         return Parsed(self.result, self.lines)
 
     def read_file(self, path: Path, key: Path, data: bytes, constraint: bool) -> None:
-        name = str(path)
+        name = display_path(path)
         self.stack.append((key, name))
         try:
             for number, content in logical_lines(_decode(data, name)):
@@ -213,23 +224,24 @@ class _Reader:
             self.stack.pop()
 
     def include(self, parent: Path, line: int, target: str, constraint: bool) -> None:
-        where = str(parent)
+        where = display_path(parent)
         kind = "constraints" if constraint else "requirements"
         if _URL.match(target):
             self.note(
                 where,
                 line,
-                f"includes {kind} from {redact_url(target)} by URL; it is not fetched, so "
+                f"includes {kind} from {excerpt(redact_url(target))} by URL; it is not fetched, so "
                 "its packages are not checked (vendor the file and include it by path)",
             )
             return
+        shown = excerpt(target)
         if "\x00" in target:
-            raise InputError(where, f"line {line}", f"includes {target!r}, not a valid path")
+            raise InputError(where, f"line {line}", f"includes {shown}, not a valid path")
         child = Path(os.path.join(os.path.dirname(parent), target))
         key = _key(child)
         keys = [k for k, _ in self.stack]
         if key in keys:
-            chain = [shown for _, shown in self.stack[keys.index(key) :]] + [str(child)]
+            chain = [shown for _, shown in self.stack[keys.index(key) :]] + [display_path(child)]
             raise InputError(
                 where, f"line {line}", "include cycle: " + " -> ".join(chain) + " (remove one)"
             )
@@ -243,31 +255,28 @@ class _Reader:
             return
         self.seen.add((key, constraint))
         try:
-            mode: int | None = os.stat(child).st_mode
-        except OSError:
-            mode = None  # read_bytes says why
-        if mode is not None and not stat.S_ISREG(mode):
-            # a folder, a FIFO or a device (-r /dev/stdin) would hang or mislead
-            raise InputError(
-                where, f"line {line}", f"includes {kind} file {target!r} ({child}), not a file"
-            )
-        try:
-            data = read_bytes(child, self.max_bytes)
+            # Only a regular file inside the scope: a folder, a FIFO or a device
+            # (-r /dev/stdin) would hang or mislead, a file outside could leak.
+            data = self.scope.read(child, self.max_bytes, what=f"{kind} includes")
         except InputError as exc:
             message = exc.problem.message
             if message.startswith("is empty"):
                 return  # an empty requirements file is valid: it requires nothing
             if message == "file not found":
                 message = "which does not exist"
+            elif message.startswith("is a directory"):
+                message = f"which is a directory, not a {kind} file"
+            elif message.startswith("is "):
+                message = "which " + message
             raise InputError(
-                where, f"line {line}", f"includes {kind} file {target!r} ({child}) {message}"
+                where, f"line {line}", f"includes {kind} file {shown} {message}"
             ) from None
         self.read_file(child, key, data, constraint)
 
     # ------------------------------------------------------------------ lines
 
     def parse_line(self, path: Path, number: int, content: str, constraint: bool) -> None:
-        where = str(path)
+        where = display_path(path)
         args, options = _split_args(content)
         editable: str | None = None
         hashes: list[str] = []
@@ -289,8 +298,8 @@ class _Reader:
                     self.note(
                         where,
                         number,
-                        f"unknown option {option!r} ignored with the rest of the line's options "
-                        "(pip would refuse it)",
+                        f"unknown option {excerpt(option, 40)} ignored with the rest of the "
+                        "line's options (pip would refuse it)",
                     )
                     break
                 if value is None:
@@ -334,14 +343,17 @@ class _Reader:
             except InvalidRequirement as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else "invalid"
                 raise InputError(
-                    where, f"line {number}", f"{text!r} is not a valid requirement ({reason})"
+                    where,
+                    f"line {number}",
+                    f"{excerpt(text)} is not a valid requirement ({excerpt(reason, 120)[1:-1]})",
                 ) from None
             req.name = parsed.name
             if parsed.url:
                 req.url = parsed.url
+                source = excerpt(redact_url(parsed.url))
                 req.notes.append(
-                    f"{parsed.name} is installed from {redact_url(parsed.url)}, not from a "
-                    "package index: no version to match, check its license at the source"
+                    f"{parsed.name} is installed from {source}, not from a package index: "
+                    "no version to match, check its license at the source"
                 )
             else:
                 req.version = _pinned(parsed.specifier)
@@ -355,7 +367,7 @@ class _Reader:
         if not is_url:
             location = _EXTRAS_SUFFIX.sub("", location)
         what = "editable " if req.editable else ""
-        shown = redact_url(location)
+        shown = excerpt(redact_url(location))
         name = _egg(location)
         guessed = ""
         if name is None:
@@ -419,7 +431,7 @@ class _Reader:
                     self.note(
                         req.path,
                         req.line,
-                        f"unpinned requirement {req.text} {UNPINNED_HINT}; the version "
+                        f"unpinned requirement {excerpt(req.text)} {UNPINNED_HINT}; the version "
                         "installed, and so its license, can change",
                     )
             key = (normalized, version, req.url)
@@ -453,9 +465,9 @@ def _decode(data: bytes, path: str) -> str:
             if codecs.lookup(encoding).name == "utf-8":
                 break
             return data.decode(encoding)
-        except (LookupError, UnicodeError, ValueError) as exc:
+        except (LookupError, UnicodeError, ValueError):
             raise InputError(
-                path, "line 1", f"cannot be decoded as {encoding!r} as its header says ({exc})"
+                path, "line 1", f"cannot be decoded as {excerpt(encoding, 40)} as its header says"
             ) from None
     return decode_text(data, path)
 
