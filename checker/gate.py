@@ -21,6 +21,9 @@ Rules (stable ids, used in reports and in the VEX register):
     the decision table says one license and the evidence says another.
 ``input-warning``
     something odd about an input that was read anyway.
+``input-error``
+    something in an input that may be a component but could not be read as
+    one (fails closed instead of dropping it).
 ``unreadable-input``
     an input could not be read or parsed (exit 3); the rest are still checked.
 ``expired-exception``
@@ -57,6 +60,7 @@ from checker.model import (
     Severity,
 )
 from checker.policy import Decision, Policy
+from checker.sources import Inputs, read_paths
 
 if TYPE_CHECKING:
     from checker.vex.apply import Applier
@@ -99,6 +103,8 @@ class RunResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     today: date = field(default_factory=date.today)
     vex: VexSet | None = None
+    #: Folders a directory walk passed over, with the reason; every report lists them.
+    skipped_folders: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def components(self) -> int:
@@ -374,15 +380,30 @@ class Evaluator:
         return traces
 
 
+#: Longest note message a report carries. Readers quote input only in short
+#: excerpts; this is the net under them, so no input can fill a report.
+MAX_NOTE_CHARS = 600
+
+
 def _note_findings(result: ReadResult) -> Iterable[Finding]:
     for note in result.notes:
+        error = note.severity is Severity.ERROR
+        message = note.message
+        if len(message) > MAX_NOTE_CHARS or not message.isprintable():
+            message = _bounded(message)
         yield Finding(
-            rule="input-warning",
-            severity=Severity.WARNING,
+            rule="input-error" if error else "input-warning",
+            severity=note.severity,
             component=ComponentRef(result.path, None, None),
-            message=note.message,
+            message=message,
             source=note.origin,
         )
+
+
+def _bounded(message: str) -> str:
+    cut = message[:MAX_NOTE_CHARS]
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    return shown + (" [cut]" if len(message) > MAX_NOTE_CHARS else "")
 
 
 def evaluate_results(
@@ -460,15 +481,6 @@ def join_licenses(results: Sequence[ReadResult]) -> int:
     return joined
 
 
-@dataclass(slots=True)
-class Inputs:
-    """Everything read for one run."""
-
-    results: list[ReadResult] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-
-
 def read_all(
     paths: Sequence[Path], *, env: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Inputs:
@@ -477,10 +489,7 @@ def read_all(
     One unreadable file never hides the others: its error is kept and the
     rest are read.
     """
-    from checker.sources import read_paths
-
-    found = read_paths(list(paths), max_bytes)
-    inputs = Inputs(found.results, found.errors, found.skipped)
+    inputs = read_paths(list(paths), max_bytes)
     if env:
         from checker.sbom.environment import read_environment
 
@@ -524,7 +533,9 @@ def check(
                 source=Origin(error.problem.path, error.problem.location),
             )
         )
-    return RunResult(inputs.results, findings, inputs.errors, inputs.skipped, today, vex)
+    return RunResult(
+        inputs.results, findings, inputs.errors, inputs.skipped, today, vex, inputs.folders
+    )
 
 
 def find_components(results: Sequence[ReadResult], query: str) -> list[Component]:

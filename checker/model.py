@@ -128,10 +128,18 @@ class Component:
 
 @dataclass(frozen=True, slots=True)
 class Note:
-    """Something odd about an input that was read anyway (becomes a warning)."""
+    """Something about an input that a reader could not turn into a component.
+
+    A warning (``input-warning``) when nothing the policy judges is lost by it;
+    an error (``input-error``) when the reader had to leave out something that
+    may be a component (an element it cannot place, a nameless component, a
+    purl that contradicts the component): failing closed means the run fails
+    instead of the component silently vanishing.
+    """
 
     origin: Origin
     message: str
+    severity: Severity = Severity.WARNING
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
-from checker.sources import discover
+from checker.sources import CACHEDIR_SIGNATURE, discover
 
 ROOT = Path(__file__).resolve().parents[1]
 GATE = ROOT / "tests" / "data" / "gate"
@@ -27,12 +27,34 @@ def tree(tmp_path: Path) -> Path:
         "services:\n  db:\n    image: mariadb:11\n", encoding="utf-8"
     )
     shutil.copy(GATE / "psycopg-lgpl.cdx.json", root / "deploy" / "rune.cdx.json")
-    for skipped in (".git", "node_modules", ".venv"):
-        (root / skipped).mkdir()
-        (root / skipped / "requirements.txt").write_text("evil==1\n", encoding="utf-8")
+    # Passed over, because each can be shown not to hold inputs:
+    (root / ".git").mkdir()
+    (root / ".git" / "requirements.txt").write_text("evil==1\n", encoding="utf-8")
+    (root / "web").mkdir()
+    (root / "web" / "package.json").write_text("{}\n", encoding="utf-8")
+    (root / "web" / "node_modules").mkdir()
+    (root / "web" / "node_modules" / "requirements.txt").write_text("evil==1\n", encoding="utf-8")
+    venv = root / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
+    os.symlink("/usr/bin/python3", venv / "bin" / "python")
+    (venv / "requirements.txt").write_text("evil==1\n", encoding="utf-8")
+    cache = root / ".pytest_cache"
+    cache.mkdir()
+    (cache / "CACHEDIR.TAG").write_bytes(CACHEDIR_SIGNATURE + b"\n")
+    (cache / "requirements.txt").write_text("evil==1\n", encoding="utf-8")
+    # Walked, because only the name says "skip me":
     (root / "env").mkdir()
-    (root / "env" / "pyvenv.cfg").write_text("home = /usr\n", encoding="utf-8")
-    (root / "env" / "requirements.txt").write_text("evil==1\n", encoding="utf-8")
+    (root / "env" / "pyvenv.cfg").write_text("", encoding="utf-8")
+    (root / "env" / "requirements.txt").write_text("flask==3.1.0\n", encoding="utf-8")
+    (root / "vendor" / "node_modules").mkdir(parents=True)
+    (root / "vendor" / "node_modules" / "requirements.txt").write_text(
+        "flask==3.1.0\n", encoding="utf-8"
+    )
+    (root / "site-packages").mkdir()
+    (root / "site-packages" / "bom.cdx.json").write_text(
+        (GATE / "psycopg-lgpl.cdx.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     outside = tmp_path / "outside-requirements.txt"
     outside.write_text("evil==1\n", encoding="utf-8")
     os.symlink(outside, root / "app" / "linked-requirements.txt")
@@ -40,7 +62,7 @@ def tree(tmp_path: Path) -> Path:
     return root
 
 
-def test_walk_reads_manifests_and_skips_what_it_must(tree: Path) -> None:
+def test_walk_reads_manifests_and_skips_only_what_it_can_prove(tree: Path) -> None:
     found = discover(tree)
     read = sorted(p.relative_to(tree).as_posix() for p in found.files)
     assert read == [
@@ -48,12 +70,22 @@ def test_walk_reads_manifests_and_skips_what_it_must(tree: Path) -> None:
         "app/requirements.txt",
         "deploy/compose.yaml",
         "deploy/rune.cdx.json",
+        "env/requirements.txt",
+        "site-packages/bom.cdx.json",
+        "vendor/node_modules/requirements.txt",
     ]
+    folders = {Path(p).relative_to(tree).as_posix(): why for p, why in found.folders}
+    assert folders[".git"] == "version-control metadata"
+    assert folders["web/node_modules"].startswith("installed npm packages beside package.json")
+    assert folders[".venv"].startswith("virtual environment")
+    assert folders[".pytest_cache"] == "cache folder (marked by CACHEDIR.TAG)"
+    assert set(folders) == {".git", "web/node_modules", ".venv", ".pytest_cache", "loop"}
+    # A link named like an input that leads out of the tree is an error, not a skip.
+    [error] = found.errors
+    assert error.problem.path.endswith("app/linked-requirements.txt")
+    assert "link out of the scanned tree" in error.problem.message
     reasons = {Path(p).relative_to(tree).as_posix(): why for p, why in found.skipped}
-    assert reasons[".git"] == reasons["node_modules"] == reasons[".venv"] == "skipped folder"
-    assert reasons["env"] == "virtual environment"
-    assert reasons["app/linked-requirements.txt"] == "link out of the scanned tree"
-    assert reasons["loop"] == "link out of the scanned tree"
+    assert folders["loop"] == "linked folder not followed (it leads out of the tree)"
     assert "not a recognised" in reasons["app/main.py"]
 
 
@@ -62,11 +94,12 @@ def test_check_on_a_directory_and_verbose_listing(
 ) -> None:
     code = main(["check", str(tree), "--policy", str(ROOT / "policy"), "--verbose"])
     out, err = capsys.readouterr()
-    assert code == 1  # the bundled MariaDB server is rejected
-    assert "rejected-component" in out and "mariadb" in out
+    assert code == 3  # the lockfile linked from outside the tree was not read
+    assert "rejected-component" in out and "mariadb" in out  # the rest was still checked
     assert "evil" not in out
+    assert "linked-requirements.txt: is a link out of the scanned tree" in err
     assert f"read {tree / 'app' / 'requirements.txt'} as requirements" in err
-    assert f"skipped {tree / '.git'}: skipped folder" in err
+    assert f"skipped {tree / '.git'}: version-control metadata" in err
 
 
 def test_a_link_inside_the_tree_is_read_once_as_itself(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ fields may be added within a version.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -62,5 +63,14 @@ def render(result: RunResult) -> str:
             for r in result.inputs
         ],
         "findings": [finding_dict(f) for f in result.findings],
+        "skipped_folders": [
+            {"path": path, "reason": reason} for path, reason in result.skipped_folders
+        ],
     }
-    return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+    try:
+        return orjson.dumps(report, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+    except orjson.JSONEncodeError:
+        # A string that is not valid Unicode (a lone surrogate from a file name
+        # or installed metadata): the standard library escapes it, so the
+        # report is still written and still valid JSON.
+        return json.dumps(report, indent=2, ensure_ascii=True) + "\n"

@@ -215,4 +215,13 @@ def render(result: RunResult, *, today: date | None = None, max_rows: int = MAX_
         lines.append("")
         lines.append("</details>")
         lines.append("")
+    if result.skipped_folders:
+        count = _plural(len(result.skipped_folders), "folder")
+        lines.append(f"<details><summary>{count} not scanned</summary>")
+        lines.append("")
+        for path, reason in result.skipped_folders:
+            lines.append(f"- {cell(path)}: {cell(reason)}")
+        lines.append("")
+        lines.append("</details>")
+        lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

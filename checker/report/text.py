@@ -73,6 +73,11 @@ def render(result: RunResult, *, max_per_rule: int = 50) -> str:
                 "valid, not applied: this gate reports no vulnerabilities (scanners read them "
                 "from `rune-policy vex export`)"
             )
+    if result.skipped_folders:
+        lines.append("")
+        lines.append(f"not scanned ({len(result.skipped_folders)} folders)")
+        for path, reason in result.skipped_folders:
+            lines.append(f"  {path}: {reason}")
     lines.append("")
     verdict = (
         f"verdict: {result.verdict.upper()} - {result.components} components, "
