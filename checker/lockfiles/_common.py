@@ -20,7 +20,7 @@ import orjson
 
 from checker.errors import InputError
 from checker.inputs import TOO_DEEP, decode_text, gc_paused, json_type, only_input_errors
-from checker.model import Component, Kind, Note, Origin
+from checker.model import Component, Kind, Note, Origin, Severity
 from checker.sbom.piplicenses import pypi_purl
 
 T = TypeVar("T")
@@ -169,11 +169,14 @@ def package_table(entry: Any, origin: Origin, notes: list[Note]) -> Component | 
     ``name`` and an optional ``version``; what else the table says is for the
     caller to read.
     """
+    # A package entry the reader cannot name may be anything, a rejected
+    # database driver included: an error, never a quiet skip.
     if type(entry) is not dict:
-        notes.append(Note(origin, f"package is a {type_name(entry)}; skipped"))
+        message = f"package is a {type_name(entry)}, not a table; it cannot be checked"
+        notes.append(Note(origin, message, Severity.ERROR))
         return None
     name = text_or_none(entry.get("name"))
     if name is None:
-        notes.append(Note(origin, "package has no name; skipped"))
+        notes.append(Note(origin, "package has no name; it cannot be checked", Severity.ERROR))
         return None
     return pypi_library(name, origin, text_or_none(entry.get("version")))

@@ -32,7 +32,10 @@ from packageurl import PackageURL
 from checker.errors import InputError
 from checker.inputs import json_type, load_json
 from checker.lockfiles._common import guarded, json_key, redact_url
-from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult
+from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult, Severity
+
+#: Entries a reader cannot name may be any package: they fail the run.
+ERROR = Severity.ERROR
 
 FORMAT = "npm-lock"
 
@@ -98,15 +101,15 @@ class _Packages:
         self.result = result
         self.notes = result.notes
 
-    def note(self, location: str, message: str) -> None:
-        self.notes.append(Note(Origin(self.path, location), message))
+    def note(self, location: str, message: str, severity: Severity = Severity.WARNING) -> None:
+        self.notes.append(Note(Origin(self.path, location), message, severity))
 
     def read(self, packages: dict[str, Any], doc: dict[str, Any]) -> None:
         components = self.result.components
         for key, entry in packages.items():
             where = json_key("$.packages", key)
             if type(entry) is not dict:
-                self.note(where, f"is a JSON {json_type(entry)}, expected an object; skipped")
+                self.note(where, f"is a JSON {json_type(entry)}, expected an object", ERROR)
                 continue
             if entry.get("link") is True:
                 self.link(key, entry, packages, where)
@@ -137,7 +140,7 @@ class _Packages:
             if subject:
                 name = "(root project)" if key == "" else key
             else:
-                self.note(where, "entry has no package name; skipped")
+                self.note(where, "entry has no package name; it cannot be checked", ERROR)
                 return None
         name = name.strip()
         version = entry.get("version")
@@ -285,7 +288,8 @@ def _read_v1(doc: dict[str, Any], path: str, result: ReadResult) -> None:
             result.notes.append(
                 Note(
                     Origin(path, base),
-                    f"is a JSON {json_type(dependencies)}, expected an object; skipped",
+                    f"is a JSON {json_type(dependencies)}, expected an object",
+                    ERROR,
                 )
             )
             continue
@@ -294,7 +298,7 @@ def _read_v1(doc: dict[str, Any], path: str, result: ReadResult) -> None:
             where = json_key(base, name)
             if type(entry) is not dict:
                 result.notes.append(
-                    Note(Origin(path, where), f"is a JSON {json_type(entry)}; skipped")
+                    Note(Origin(path, where), f"is a JSON {json_type(entry)}", ERROR)
                 )
                 continue
             component = _v1_component(str(name), entry, path, where, result.notes)
@@ -313,7 +317,7 @@ def _v1_component(
 ) -> Component | None:
     name = name.strip()
     if not name:
-        notes.append(Note(Origin(path, where), "entry has no package name; skipped"))
+        notes.append(Note(Origin(path, where), "entry has no package name", ERROR))
         return None
     raw = entry.get("version")
     version = raw.strip() if type(raw) is str and raw.strip() else None

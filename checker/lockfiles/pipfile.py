@@ -16,7 +16,10 @@ from typing import Any
 from checker.errors import InputError
 from checker.inputs import json_type, load_json
 from checker.lockfiles._common import guarded, json_key, pypi_library, redact_url, text_or_none
-from checker.model import Note, Origin, ReadResult
+from checker.model import Note, Origin, ReadResult, Severity
+
+#: Entries a reader cannot name may be any package: they fail the run.
+ERROR = Severity.ERROR
 
 FORMAT = "pipfile-lock"
 
@@ -70,12 +73,12 @@ def _entry(
     if type(entry) is not dict:
         # Pipfile syntax ("*") in a lock: a hand-edited or broken file.
         result.notes.append(
-            Note(Origin(path, where), f"is a JSON {json_type(entry)}, expected an object; skipped")
+            Note(Origin(path, where), f"is a JSON {json_type(entry)}, expected an object", ERROR)
         )
         return
     name = name.strip()
     if not name:
-        result.notes.append(Note(Origin(path, where), "entry has no package name; skipped"))
+        result.notes.append(Note(Origin(path, where), "entry has no package name", ERROR))
         return
     raw = text_or_none(entry.get("version"))
     version: str | None = None

@@ -197,6 +197,19 @@ RULES: dict[str, Rule] = {
             ("input",),
         ),
         Rule(
+            "input-error",
+            "InputError",
+            "Something in an input that may be a component could not be read as one",
+            "The reader met an element it cannot place (a component without a name, a purl "
+            "that does not parse or contradicts the component's type, a component in an "
+            "unknown XML namespace, package fields outside a package). Dropping it could hide "
+            "a rejected component, so the run fails instead.",
+            "Fix the input or the tool that generated it; the message says where the element "
+            "is and what was expected.",
+            "error",
+            ("input",),
+        ),
+        Rule(
             "unreadable-input",
             "UnreadableInput",
             "Input could not be read",

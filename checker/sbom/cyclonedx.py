@@ -19,14 +19,20 @@ Design choices, and why:
   can say so with one ``expression`` using ``OR``. Observed licenses
   (``evidence.licenses``) are what a scanner saw in files, not what the
   component is offered under, so they are not read.
-* **Lenient, but never silent.** Real third-party files are sloppy: Trivy
-  mixes ``expression`` and ``license`` entries where 1.5/1.6 forbid it and
-  puts SPDX ids into ``license.name``; other tools write numbers as versions.
-  Such files are read, and every repair or skipped element becomes a
-  :class:`~checker.model.Note` (a warning) naming the JSON or XML path. Only a
-  document that is not CycloneDX at all, or cannot be parsed, is an
-  :class:`~checker.errors.InputError`. No other exception leaves this module,
-  whatever the input bytes.
+* **Lenient, but never silent, and never open.** Real third-party files are
+  sloppy: Trivy mixes ``expression`` and ``license`` entries where 1.5/1.6
+  forbid it and puts SPDX ids into ``license.name``; other tools write numbers
+  as versions. Such files are read, and every repair or skipped element
+  becomes a :class:`~checker.model.Note` naming the JSON or XML path: a
+  warning when nothing the policy judges is lost, an error (the run fails)
+  when something that may be a component or a license statement could not be
+  read: a nameless component without a usable purl, a ``<component>`` in
+  another namespace, a distribution purl on a component whose ``type`` says
+  otherwise. A document whose component lists are not lists (``"components":
+  "x"``) is not what it claims and is an :class:`~checker.errors.InputError`,
+  as is one that is not CycloneDX at all or cannot be parsed; ``null`` there
+  is an error note, because "none" and "lost" cannot be told apart. No other
+  exception leaves this module, whatever the input bytes.
 * **Fast on big BOMs.** Container-image BOMs reach 100,000 components, so the
   per-component path does dictionary lookups, exact type checks and f-string
   locations only; anything unusual (coercions, notes, image references) is
@@ -47,6 +53,7 @@ from __future__ import annotations
 
 import re
 from typing import Any, NoReturn
+from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from xml.parsers.expat import ErrorString
 
@@ -55,8 +62,8 @@ from defusedxml.ElementTree import DefusedXMLParser
 
 from checker.errors import InputError
 from checker.images import image_from_component
-from checker.inputs import MAX_DEPTH, TOO_DEEP, gc_paused, json_type, only_input_errors
-from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult
+from checker.inputs import MAX_DEPTH, TOO_DEEP, excerpt, gc_paused, json_type, only_input_errors
+from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult, Severity
 
 FORMAT_JSON = "cyclonedx-json"
 FORMAT_XML = "cyclonedx-xml"
@@ -86,11 +93,38 @@ _KINDS: dict[str, Kind] = {
     "cryptographic-asset": Kind.OTHER,
 }
 
-#: Kinds a distribution purl overrides: the type says "software", the purl
-#: says which package manager installed it.
-_PURL_OVERRIDABLE = frozenset({Kind.LIBRARY, Kind.APPLICATION, Kind.OTHER})
+#: The one declared ``type`` a distribution purl turns into an OS package:
+#: ``library`` is how Trivy and Syft label every dpkg/apk/rpm package. Any
+#: other type (``application``, ``framework``, ``container``, ``firmware``...)
+#: contradicts the purl; such a component is judged by its declared type and
+#: the contradiction is an error. A missing type is read as ``library``.
+_OS_PURL_TYPE_AGREES = "library"
 #: The canonical spelling of those purls, checked before the full parse.
 _OS_PURL_PREFIXES = tuple(f"pkg:{t}/" for t in sorted(OS_PURL_TYPES))
+
+#: Local names of the XML elements that are or hold components or services,
+#: and of license entries and their fields. One of these that cannot be read
+#: where it stands (in another namespace, ``xmlns=""`` or another CycloneDX
+#: version's included, or in the wrong place) may hide a component or a
+#: license, so it is an error rather than an extension skipped in silence. No
+#: CycloneDX 1.x element has a child of these names other than the ones this
+#: reader reads. Tuples, so that ``str.endswith`` can screen a tag first.
+_HOLDERS = ("component", "components", "service", "services")
+_LICENSE_ENTRIES = ("license", "expression", "expression-detailed")
+_LICENSE_FIELDS = ("id", "name")
+
+#: Keys of a nameless JSON component that say nothing the policy judges:
+#: a nameless entry with only these is skipped with a warning (its nested
+#: components are still read); anything else makes it an error.
+_NAMELESS_IGNORABLE = frozenset({"type", "name", "bom-ref", "components", "services"})
+#: The same for the attributes of an XML element.
+_NAMELESS_ATTRIBUTES = frozenset({"type", "bom-ref"})
+
+#: Marks a key that is absent, as opposed to present with ``null``.
+_ABSENT: Any = object()
+
+_PURL_SCHEME_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9.+-]*$")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 #: name, version, purl, group, scope, licenses and nested list of an XML element.
 _Fields = tuple[
@@ -119,6 +153,10 @@ class _Reader:
 
     def note(self, location: str, message: str) -> None:
         self.notes.append(Note(Origin(self.path, location), message))
+
+    def error(self, location: str, message: str) -> None:
+        """A note that fails the run: something that may be a component was not read."""
+        self.notes.append(Note(Origin(self.path, location), message, Severity.ERROR))
 
     def note_once(self, key: str, location: str, message: str) -> None:
         """A note for the first occurrence only: one finding, not one per entry."""
@@ -174,6 +212,59 @@ class _Reader:
         )
         return Kind.OTHER
 
+    def os_kind(self, ctype: Any, kind: Kind, purl: str, location: str) -> Kind:
+        """The kind of a component whose purl looks like a distribution package's.
+
+        Runs only for ``pkg:deb/``-like purls, so the full check can afford to
+        parse. OS-package status relaxes the policy (GPL is aggregation there),
+        so it needs a purl that parses and a declared type that agrees; in any
+        other case the component keeps its declared kind, the stricter reading.
+        ``location`` is the purl's.
+        """
+        if purl_parts(purl) is None:
+            self.note(
+                location,
+                f"{excerpt(purl, 60)} is not a valid package URL, so it does not make the "
+                f"component an OS package; judged as {kind.value}",
+            )
+            return kind
+        if ctype is None or ctype == _OS_PURL_TYPE_AGREES:
+            return Kind.OS_PACKAGE
+        shown = excerpt(ctype, 40) if type(ctype) is str else json_type(ctype)
+        self.error(
+            location,
+            f"is an operating-system package URL ({excerpt(purl, 60)}), but the component's "
+            f"type is {shown}; judged as {kind.value}, not as an OS package",
+        )
+        return kind
+
+    def nameless(self, purl: str | None, stated: bool, location: str, what: str) -> str | None:
+        """Name for a component without one: from its purl, else None (noted).
+
+        ``stated`` says whether the entry holds anything beyond what
+        :data:`_NAMELESS_IGNORABLE` lists: an entry that states a license,
+        version or anything else cannot simply be skipped.
+        """
+        if purl is not None:
+            parts = purl_parts(purl)
+            if parts is not None:
+                self.note(
+                    location, f"{what} has no name; named {excerpt(parts[2], 60)} after its purl"
+                )
+                return parts[2]
+            self.error(
+                location,
+                f"{what} has no name, and its purl {excerpt(purl, 60)} does not parse; "
+                "it cannot be checked",
+            )
+            return None
+        if stated:
+            also = " and no purl" if what == "component" else ""
+            self.error(location, f"{what} has no name{also}; it cannot be checked")
+        else:
+            self.note(location, f"{what} has no name and states nothing else; skipped")
+        return None
+
     def check_mixed(self, location: str, count: int) -> None:
         """Warn about an expression beside other entries where 1.5/1.6 forbid it.
 
@@ -211,21 +302,44 @@ class _JsonReader(_Reader):
             self.fail("$", f"is a JSON {json_type(doc)}, expected a CycloneDX BOM object")
         self._check_header(doc)
 
-        metadata = doc.get("metadata")
-        if isinstance(metadata, dict):
-            subject = metadata.get("component")
-            if subject is not None:
+        metadata = doc.get("metadata", _ABSENT)
+        if type(metadata) is dict:
+            subject = metadata.get("component", _ABSENT)
+            if type(subject) is dict:
                 self._components([subject], "$.metadata.component", 1, (), True)
-        elif metadata is not None:
-            self.note("$.metadata", f"is {json_type(metadata)}, expected an object; ignored")
+            elif subject is not _ABSENT:
+                self.wrong_type(subject, "$.metadata.component", "a component object")
+        elif metadata is not _ABSENT:
+            self.wrong_type(metadata, "$.metadata", "an object (which holds the subject)")
 
-        components = doc.get("components")
-        if components is not None:
+        components = doc.get("components", _ABSENT)
+        if components is not _ABSENT:
             self._components(components, "$.components", 1, (), False)
-        services = doc.get("services")
-        if services is not None:
+        services = doc.get("services", _ABSENT)
+        if services is not _ABSENT:
             self._services(services, "$.services", 1)
         return self.result
+
+    def wrong_type(self, value: Any, location: str, expected: str) -> None:
+        """A section that holds components has the wrong JSON type (the rare path).
+
+        ``null`` is an error note: a producer that lost its list writes it,
+        and so does one that meant "none", and the reader cannot tell which.
+        Any other type means the document is not the CycloneDX it claims to
+        be, so it is refused rather than judged as if it held nothing.
+        """
+        if value is None:
+            self.error(
+                location,
+                f"is null, expected {expected}; the components it should hold may be lost "
+                "(omit the key, or write [], when there are none)",
+            )
+            return
+        self.fail(
+            location,
+            f"is {json_type(value)}, expected {expected}; not the shape of a CycloneDX BOM, "
+            "so its components cannot be read",
+        )
 
     def _check_header(self, doc: dict[str, Any]) -> None:
         bom_format = doc.get("bomFormat")
@@ -271,21 +385,22 @@ class _JsonReader(_Reader):
         if depth > MAX_DEPTH:
             self.too_deep(base)
         if type(items) is not list:
-            self.note(base, f"is {json_type(items)}, expected an array of components; ignored")
+            self.wrong_type(items, base, "an array of components")
             return
         path = self.path
         append = self.components.append
         licenses_of = self._licenses
         scalar = self._scalar
         kinds_get = _KINDS.get
+        os_package = Kind.OS_PACKAGE
         for index, item in enumerate(items):
             location = base if subject else f"{base}[{index}]"
             if type(item) is not dict:
-                self.note(location, f"is {json_type(item)}, expected a component object; skipped")
+                self.not_an_object(item, location, "component")
                 continue
             get = item.get
             name = get("name")
-            if type(name) is not str or not name:
+            if type(name) is not str or not name or name.isspace():
                 name = scalar(name, f"{location}.name", "name")
             version = get("version")
             if version is not None and (type(version) is not str or not version):
@@ -304,10 +419,10 @@ class _JsonReader(_Reader):
             kind = kinds_get(ctype) if type(ctype) is str else None
             if kind is None:
                 kind = self.unknown_type(ctype, f"{location}.type")
-            if purl is not None and kind in _PURL_OVERRIDABLE and _is_os_purl(purl):
-                kind = Kind.OS_PACKAGE
+            if purl is not None and kind is not os_package and _is_os_purl(purl):
+                kind = self.os_kind(ctype, kind, purl, f"{location}.purl")
 
-            children = get("components")
+            children = get("components", _ABSENT)
             if (
                 not subject
                 and purl is None
@@ -322,15 +437,14 @@ class _JsonReader(_Reader):
                     "Trivy's target entries (aquasecurity:trivy:Class) name what was scanned, "
                     "not a package; they are not checked as components",
                 )
-                name = None
-                if children:
+                if children is not _ABSENT:
                     self._components(children, f"{location}.components", depth + 1, parents, False)
                 continue
             if name is None:
-                self.note(
-                    location, "component has no name; skipped (its license cannot be checked)"
+                name = self.nameless(
+                    purl, not _NAMELESS_IGNORABLE.issuperset(item), location, "component"
                 )
-            else:
+            if name is not None:
                 licenses = get("licenses")
                 component = Component(
                     name,
@@ -348,24 +462,31 @@ class _JsonReader(_Reader):
                     parents,
                 )
                 append(component)
-            if children:
+            if children is not _ABSENT and children != []:
                 inner = (*parents, component.display) if name is not None else parents
                 self._components(children, f"{location}.components", depth + 1, inner, False)
+
+    def not_an_object(self, item: Any, location: str, what: str) -> None:
+        """An entry of a component (or service) list that is not an object."""
+        shown = f" {excerpt(item, 40)}" if type(item) is str else ""
+        self.error(
+            location, f"is {json_type(item)}{shown}, expected a {what} object; it cannot be read"
+        )
 
     def _services(self, items: Any, location: str, depth: int) -> None:
         if depth > MAX_DEPTH:
             self.too_deep(location, "services")
         if type(items) is not list:
-            self.note(location, f"is {json_type(items)}, expected an array of services; ignored")
+            self.wrong_type(items, location, "an array of services")
             return
         for index, item in enumerate(items):
             here = f"{location}[{index}]"
             if type(item) is not dict:
-                self.note(here, f"is {json_type(item)}, expected a service object; skipped")
+                self.not_an_object(item, here, "service")
                 continue
             name = self._scalar(item.get("name"), f"{here}.name", "name")
             if name is None:
-                self.note(here, "service has no name; skipped")
+                self.nameless(None, not _NAMELESS_IGNORABLE.issuperset(item), here, "service")
             else:
                 licenses = item.get("licenses")
                 self.components.append(
@@ -378,8 +499,8 @@ class _JsonReader(_Reader):
                         licenses=self._licenses(licenses, here) if licenses else [],
                     )
                 )
-            nested = item.get("services")
-            if nested:
+            nested = item.get("services", _ABSENT)
+            if nested is not _ABSENT and nested != []:
                 self._services(nested, f"{here}.services", depth + 1)
 
     def _licenses(self, entries: Any, owner: str) -> list[LicenseEvidence]:
@@ -615,6 +736,7 @@ class _XmlReader(_Reader):
     def __init__(self, path: str) -> None:
         super().__init__(path, FORMAT_XML)
         self.ns = ""
+        self.namespace = ""
 
     def read(self, root: Element) -> ReadResult:
         tag = root.tag if isinstance(root.tag, str) else ""
@@ -628,13 +750,15 @@ class _XmlReader(_Reader):
         elif namespace:
             self.fail(
                 "/bom",
-                f"has the namespace {namespace!r}, not a CycloneDX one "
+                f"has the namespace {excerpt(namespace, 80)}, not a CycloneDX one "
                 "(http://cyclonedx.org/schema/bom/1.N)",
             )
         else:
             self.note("/bom", "has no CycloneDX namespace, so its version is unknown; read as 1.x")
         prefix = f"{{{namespace}}}" if namespace else ""
         self.ns = prefix
+        self.namespace = namespace
+        self.t_metadata = f"{prefix}metadata"
         self.t_component = f"{prefix}component"
         self.t_components = f"{prefix}components"
         self.t_service = f"{prefix}service"
@@ -651,17 +775,71 @@ class _XmlReader(_Reader):
         self.t_id = f"{prefix}id"
 
         for child in root:
-            if child.tag == f"{prefix}metadata":
-                for item in child:
-                    if item.tag == self.t_component:
-                        self._component(item, "/bom/metadata/component", 1, (), True)
-                        break
-        for child in root:
-            if child.tag == self.t_components:
+            if child.tag == self.t_metadata:
+                self._metadata(child)
+        for position, child in enumerate(root, 1):
+            tag = child.tag
+            if tag == self.t_components:
                 self._components(child, "/bom/components", 1, ())
-            elif child.tag == self.t_services:
+            elif tag == self.t_services:
                 self._services(child, "/bom/services", 1)
+            elif tag != self.t_metadata and type(tag) is str:
+                local = _split_tag(tag)[1]
+                # a foreign <metadata> matters only if it holds a <component>
+                if local in _HOLDERS or (
+                    local == "metadata"
+                    and any(
+                        type(item.tag) is str and _split_tag(item.tag)[1] == "component"
+                        for item in child
+                    )
+                ):
+                    self.unplaced(child, f"/bom/*[{position}]", "<bom>")
         return self.result
+
+    def _metadata(self, element: Element) -> None:
+        """The subject: the one <component> of <metadata>."""
+        seen = False
+        for position, item in enumerate(element, 1):
+            tag = item.tag
+            if tag == self.t_component:
+                if seen:
+                    self.error(
+                        f"/bom/metadata/*[{position}]",
+                        "is a second <component> in <metadata>, which holds one (the "
+                        "subject); it cannot be placed",
+                    )
+                    continue
+                seen = True
+                self._component(item, "/bom/metadata/component", 1, (), True)
+            elif type(tag) is str and _split_tag(tag)[1] == "component":
+                self.unplaced(item, f"/bom/metadata/*[{position}]", "<metadata>")
+
+    def unplaced(self, element: Element, location: str, parent: str) -> None:
+        """An element that may hold components, but not where this reader reads them.
+
+        In another namespace (including ``xmlns=""`` or another CycloneDX
+        version's) it could be an extension's own element that merely shares
+        the name, so it is not read with CycloneDX meaning; in the document's
+        namespace it stands where CycloneDX does not put it. Either way what it
+        holds would vanish, so it is an error, not a skipped extension.
+        """
+        namespace, local = _split_tag(element.tag)
+        if namespace != self.namespace:
+            where = (
+                f"namespace {excerpt(namespace, 60)}" if namespace else 'no namespace (xmlns="")'
+            )
+            ours = excerpt(self.namespace, 60) if self.namespace else "(none)"
+            self.error(
+                location,
+                f"<{local}> element in {where}, not the document's CycloneDX namespace "
+                f"{ours}; it cannot be placed, so what it holds is not checked",
+            )
+        else:
+            self.error(
+                location,
+                f"<{local}> is not allowed directly in {parent}; it cannot be placed, so "
+                "what it holds is not checked",
+            )
 
     def _components(
         self, element: Element, location: str, depth: int, parents: tuple[str, ...]
@@ -670,56 +848,94 @@ class _XmlReader(_Reader):
             self.too_deep(location)
         t_component = self.t_component
         index = 0
-        for child in element:
+        for position, child in enumerate(element, 1):
             if child.tag == t_component:
                 index += 1
                 self._component(child, f"{location}/component[{index}]", depth, parents, False)
             else:
-                self._stray(child, location, "component")
+                self._stray(child, location, position, "component", _HOLDERS)
 
-    def _fields(self, element: Element, nested_tag: str) -> _Fields:
+    def _fields(
+        self, element: Element, location: str, nested_tag: str, holders: tuple[str, ...]
+    ) -> _Fields:
         """What a <component> or <service> states, with the list nested in it.
 
-        Each field is read where it stands; a repeated one keeps its last value.
+        Each field is read where it stands. A name, version or purl stated
+        twice with different values is an error (the last one is used); the
+        entries of a repeated <licenses> are all read.
         """
         name = version = purl = group = scope = None
         licenses: Element | None = None
         nested: Element | None = None
-        for child in element:
+        for position, child in enumerate(element, 1):
             tag = child.tag
             if tag == self.t_name:
+                if name is not None:
+                    self.repeated(child, name, location)
                 name = _text(child)
             elif tag == self.t_version:
+                if version is not None:
+                    self.repeated(child, version, location)
                 version = _text(child)
             elif tag == self.t_purl:
+                if purl is not None:
+                    self.repeated(child, purl, location)
                 purl = _text(child)
             elif tag == self.t_group:
                 group = _text(child)
             elif tag == self.t_licenses:
-                licenses = child
+                licenses = child if licenses is None else self.merged(licenses, child, location)
             elif tag == self.t_scope:
                 scope = _text(child)
             elif tag == nested_tag:
                 nested = child
+            elif type(tag) is str and tag.endswith(holders) and _split_tag(tag)[1] in holders:
+                self.unplaced(child, f"{location}/*[{position}]", f"<{_split_tag(element.tag)[1]}>")
         return name, version, purl, group, scope, licenses, nested
+
+    def repeated(self, element: Element, first: str, location: str) -> None:
+        """A second <name>, <version> or <purl> in one component (the rare path)."""
+        second = _text(element)
+        if second != first:
+            local = _split_tag(element.tag)[1]
+            self.error(
+                f"{location}/{local}",
+                f"<{local}> is stated twice, as {excerpt(first, 40)} and "
+                f"{excerpt(second or '', 40)}; CycloneDX allows one, the last is used and the "
+                "component may be misidentified",
+            )
+
+    def merged(self, first: Element, second: Element, location: str) -> Element:
+        """Both of two <licenses> elements, so that no license statement is lost."""
+        self.note(
+            f"{location}/licenses",
+            "<licenses> is stated more than once, which CycloneDX does not allow; the entries "
+            "of all are read (and numbered across them)",
+        )
+        both = Element(first.tag)
+        both.extend(list(first))
+        both.extend(list(second))
+        return both
 
     def _component(
         self, element: Element, location: str, depth: int, parents: tuple[str, ...], subject: bool
     ) -> None:
         name, version, purl, group, scope, licenses, children = self._fields(
-            element, self.t_components
+            element, location, self.t_components, _HOLDERS
         )
 
         ctype = element.get("type")
         kind = _KINDS.get(ctype) if ctype is not None else None
         if kind is None:
             kind = self.unknown_type(ctype, f"{location}/@type")
-        if purl is not None and kind in _PURL_OVERRIDABLE and _is_os_purl(purl):
-            kind = Kind.OS_PACKAGE
+        if purl is not None and kind is not Kind.OS_PACKAGE and _is_os_purl(purl):
+            kind = self.os_kind(ctype, kind, purl, f"{location}/purl")
 
         if name is None:
-            self.note(location, "component has no name; skipped (its license cannot be checked)")
-        else:
+            name = self.nameless(
+                purl, self.states_more(element, self.t_components), location, "component"
+            )
+        if name is not None:
             component = Component(
                 name,
                 Origin(self.path, location),
@@ -740,20 +956,28 @@ class _XmlReader(_Reader):
         if children is not None:
             self._components(children, f"{location}/components", depth + 1, parents)
 
+    def states_more(self, element: Element, nested_tag: str) -> bool:
+        """Whether a nameless element holds more than an empty name and nested ones."""
+        if any(key not in _NAMELESS_ATTRIBUTES for key in element.attrib):
+            return True
+        return any(child.tag not in (self.t_name, nested_tag) for child in element)
+
     def _services(self, element: Element, location: str, depth: int) -> None:
         if depth > MAX_DEPTH:
             self.too_deep(location, "services")
         index = 0
-        for service in element:
+        for position, service in enumerate(element, 1):
             if service.tag != self.t_service:
-                self._stray(service, location, "service")
+                self._stray(service, location, position, "service", _HOLDERS)
                 continue
             index += 1
             here = f"{location}/service[{index}]"
             # a service has no purl or scope: CycloneDX does not define them there
-            name, version, _, group, _, licenses, nested = self._fields(service, self.t_services)
+            name, version, _, group, _, licenses, nested = self._fields(
+                service, here, self.t_services, _HOLDERS
+            )
             if name is None:
-                self.note(here, "service has no name; skipped")
+                self.nameless(None, self.states_more(service, self.t_services), here, "service")
             else:
                 self.components.append(
                     Component(
@@ -774,18 +998,20 @@ class _XmlReader(_Reader):
         found: list[LicenseEvidence] = []
         counts = {"license": 0, "expression": 0, "expression-detailed": 0}
         entries = 0
-        for entry in element:
+        for position, entry in enumerate(element, 1):
             tag = entry.tag
             if tag == self.t_license:
                 entries += 1
                 counts["license"] += 1
                 here = f"{location}/license[{counts['license']}]"
                 spdx_id = name = None
-                for child in entry:
+                for field_position, child in enumerate(entry, 1):
                     if child.tag == self.t_id:
                         spdx_id = _text(child)
                     elif child.tag == self.t_name:
                         name = _text(child)
+                    elif type(child.tag) is str and _split_tag(child.tag)[1] in _LICENSE_FIELDS:
+                        self.unplaced(child, f"{here}/*[{field_position}]", "<license>")
                 ack = entry.get("acknowledgement")
                 if spdx_id is not None:
                     found.append(LicenseEvidence(spdx_id, Origin(path, f"{here}/id"), "id", ack))
@@ -823,22 +1049,34 @@ class _XmlReader(_Reader):
                         )
                     )
             else:
-                self._stray(entry, location, "license")
+                self._stray(entry, location, position, "license", _LICENSE_ENTRIES)
         if counts["expression"] or counts["expression-detailed"]:
             self.check_mixed(location, entries)
         return found
 
-    def _stray(self, element: Element, location: str, expected: str) -> None:
-        """Note a CycloneDX-namespace element where another was expected.
+    def _stray(
+        self,
+        element: Element,
+        location: str,
+        position: int,
+        expected: str,
+        holders: tuple[str, ...],
+    ) -> None:
+        """An element where a <component>, <service> or license entry was expected.
 
-        Elements of other namespaces are extensions the schema allows; those
-        are skipped silently.
+        One whose local name is such an entry (or a list of them) but which is
+        not in the document's namespace, or not in its place, is an error
+        (:meth:`unplaced`). Other elements of the document's namespace are
+        noted; elements of other namespaces are extensions the schema allows
+        and are skipped silently.
         """
         tag = element.tag
         if not isinstance(tag, str):  # comments and processing instructions
             return
         namespace, local = _split_tag(tag)
-        if f"{{{namespace}}}" == self.ns or (not namespace and not self.ns):
+        if local in holders:
+            self.unplaced(element, f"{location}/*[{position}]", f"<{location.rsplit('/', 1)[-1]}>")
+        elif f"{{{namespace}}}" == self.ns or (not namespace and not self.ns):
             self.note(
                 f"{location}/{local}",
                 f"unexpected element <{local}>, expected <{expected}>; skipped",
@@ -897,3 +1135,38 @@ def _purl_type(purl: str) -> str:
     rest = purl[4:].lstrip("/")
     end = rest.find("/")
     return rest[:end].lower() if end > 0 else ""
+
+
+def purl_parts(purl: str) -> tuple[str, str, str, str | None] | None:
+    """(type, namespace, name, version) of a purl, percent-decoded; None if it does not parse.
+
+    Stricter than :func:`checker.matching.parse_purl` where that matters to
+    a reader: a malformed percent-escape (``pkg:deb/%%``) or a name that is
+    empty once decoded makes it no purl. Type and namespace keep the case
+    they were written in, for a name taken from the purl. Used on the rare
+    paths only (distribution purls, nameless components), so it may split
+    the whole purl.
+    """
+    if purl[:4].lower() != "pkg:":
+        return None
+    body = purl[4:].lstrip("/")
+    cut = len(body)
+    for mark in "?#":
+        found = body.find(mark)
+        if 0 <= found < cut:
+            cut = found
+    path = body[:cut]
+    purl_type, slash, rest = path.partition("/")
+    if not slash or not _PURL_SCHEME_TYPE.match(purl_type) or _BAD_PERCENT.search(path):
+        return None
+    rest = rest.strip("/")
+    version: str | None = None
+    at = rest.find("@", rest.rfind("/") + 1)
+    if at >= 0:
+        version = unquote(rest[at + 1 :]) or None
+        rest = rest[:at]
+    namespace, _, name = rest.rpartition("/")
+    name = unquote(name)
+    if not name.strip() or not name.isprintable():
+        return None
+    return purl_type.lower(), unquote(namespace), name, version

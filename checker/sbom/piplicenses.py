@@ -10,6 +10,11 @@ statements (the gate ANDs them, the conservative reading) and records
 
 The json-license-finder variant (``[{name, version, licenses: [...]}]``) is
 read as well; it is the same data with the list left unjoined.
+
+Where an entry that may be a package, or a license value, cannot be read (an
+entry that is not an object, a nameless entry that states a license or
+version, a license field that is not a string) the note is an error: the run
+fails instead of the package vanishing.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from typing import Any
 from packageurl import PackageURL
 
 from checker.errors import InputError
-from checker.inputs import json_type
-from checker.model import Component, LicenseEvidence, Note, Origin, ReadResult
+from checker.inputs import excerpt, json_type
+from checker.model import Component, LicenseEvidence, Note, Origin, ReadResult, Severity
 
 UNKNOWN = "UNKNOWN"
 
@@ -36,6 +41,14 @@ MAX_NAME_LENGTH = 200
 _NAME_KEYS = ("Name", "name")
 _LICENSE_KEYS = ("License", "License-Expression", "License-Metadata", "License-Classifier")
 _PEP503_RUN = re.compile(r"[-_.]+")
+
+
+def _typed(value: Any) -> str:
+    """A value's JSON type with its article, for messages: "an array", "null"."""
+    kind = json_type(value)
+    if kind == "null":
+        return kind
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 def normalize_pypi_name(name: str) -> str:
@@ -100,13 +113,18 @@ def _read(doc: list[Any], path: str) -> ReadResult:
     for index, entry in enumerate(doc):
         where = f"$[{index}]"
         if not isinstance(entry, dict):
+            shown = f" {excerpt(entry, 40)}" if isinstance(entry, str) else ""
             result.notes.append(
-                Note(Origin(path, where), f"entry is a {json_type(entry)}, not an object; skipped")
+                Note(
+                    Origin(path, where),
+                    f"entry is {_typed(entry)}{shown}, not a package object; it cannot be read",
+                    Severity.ERROR,
+                )
             )
             continue
         name = next((entry[k] for k in _NAME_KEYS if isinstance(entry.get(k), str)), None)
         if not name or not name.strip():
-            result.notes.append(Note(Origin(path, where), "entry has no package name; skipped"))
+            result.notes.append(_nameless(entry, path, where))
             continue
         version = entry.get("Version", entry.get("version"))
         if version is not None and not isinstance(version, str):
@@ -127,6 +145,44 @@ def _read(doc: list[Any], path: str) -> ReadResult:
     return result
 
 
+def _nameless(entry: dict[str, Any], path: str, where: str) -> Note:
+    """An entry without a usable name: an error unless it states nothing else."""
+    if set(entry) <= set(_NAME_KEYS):
+        return Note(Origin(path, where), "entry has no package name and nothing else; skipped")
+    return Note(
+        Origin(path, where),
+        "entry has no package name (Name); the package it describes cannot be checked",
+        Severity.ERROR,
+    )
+
+
+def _unreadable_licenses(
+    entry: dict[str, Any], component: Component, path: str, where: str, notes: list[Note]
+) -> None:
+    """Error notes for license values that are there but are not strings.
+
+    Such a value may be the statement that denies the package; reading the
+    others and passing would open the gate.
+    """
+    wrong = [
+        (key, "a string")
+        for key in _LICENSE_KEYS
+        if entry.get(key) is not None and not isinstance(entry[key], str)
+    ]
+    listed = entry.get("licenses")
+    if "name" in entry and listed is not None and not isinstance(listed, list):
+        wrong.append(("licenses", "an array"))
+    for key, expected in wrong:
+        notes.append(
+            Note(
+                Origin(path, f"{where}.{key}"),
+                f"{component.name}: {key} is {_typed(entry[key])}, not {expected}; "
+                "it cannot be read",
+                Severity.ERROR,
+            )
+        )
+
+
 def _licenses(
     entry: dict[str, Any], component: Component, path: str, where: str, notes: list[Note]
 ) -> None:
@@ -136,6 +192,7 @@ def _licenses(
     ``--from=all`` output, classifiers before the free-text metadata field,
     matching the environment reader so both inputs judge a package alike.
     """
+    _unreadable_licenses(entry, component, path, where, notes)
     expression = _text(entry, "License-Expression")
     if expression and expression != UNKNOWN:
         component.licenses.append(
@@ -146,6 +203,15 @@ def _licenses(
     if "name" in entry and isinstance(license_list, list):
         for i, value in enumerate(license_list):
             text = value.strip() if isinstance(value, str) else ""
+            if not isinstance(value, str) and value is not None:
+                notes.append(
+                    Note(
+                        Origin(path, f"{where}.licenses[{i}]"),
+                        f"{component.name}: license is {_typed(value)}, not a string; "
+                        "it cannot be read",
+                        Severity.ERROR,
+                    )
+                )
             if text and text != UNKNOWN:
                 component.licenses.append(
                     LicenseEvidence(text, Origin(path, f"{where}.licenses[{i}]"), "name")

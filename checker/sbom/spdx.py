@@ -8,6 +8,15 @@ with nothing to judge, so both readers here read leniently, keep license
 strings exactly as given (the license module normalizes them) and turn every
 oddity into one :class:`Note` per document rather than one per package.
 
+Lenient is not open: where something that may be a package, or a license
+statement, cannot be read (a package entry that is not an object, a
+``packages`` of ``null``, tag-value package fields outside any package, a
+field stated twice with different values, a nameless package without a usable
+purl) the note is an error and the run fails. A distribution purl (``pkg:deb``
+and kin) makes a package an OS package only if it parses and the package's
+``primaryPackagePurpose`` agrees; otherwise the package is judged by its
+purpose, the stricter reading.
+
 Both formats are read into the same intermediate :class:`_RawPackage` so the
 rules that decide kind, license and subject exist once.
 """
@@ -19,9 +28,18 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.images import IMAGE_PURL_TYPES, image_from_purl_text, parse_image, split_reference
-from checker.inputs import json_type
-from checker.model import Component, ImageRef, Kind, LicenseEvidence, Note, Origin, ReadResult
-from checker.sbom.cyclonedx import OS_PURL_TYPES
+from checker.inputs import excerpt, json_type
+from checker.model import (
+    Component,
+    ImageRef,
+    Kind,
+    LicenseEvidence,
+    Note,
+    Origin,
+    ReadResult,
+    Severity,
+)
+from checker.sbom.cyclonedx import OS_PURL_TYPES, purl_parts
 
 #: How far into a text file the tag-value sniffer looks. Detection must stay
 #: cheap on large non-SPDX inputs, and every SPDX writer puts the version first.
@@ -29,6 +47,69 @@ _SNIFF_CHARS = 64 * 1024
 _SNIFF_LINES = 40
 
 _NO_LICENSE_VALUES = frozenset({"NOASSERTION", "NONE"})
+
+#: ``primaryPackagePurpose`` values a distribution purl agrees with: none
+#: (SPDX 2.2 has no such field; Trivy and Syft leave it out or write
+#: LIBRARY for dpkg/apk/rpm packages), INSTALL (the spec's example is a .deb)
+#: and OPERATING-SYSTEM. Any other purpose contradicts the purl.
+_OS_PURPOSES = frozenset({"", "LIBRARY", "INSTALL", "OPERATING-SYSTEM"})
+
+#: Tag-value tags that belong to a package (SPDX 2.3 clause 7). One outside
+#: a package section would describe a package that is never read.
+_PACKAGE_TAGS = frozenset(
+    {
+        "PackageVersion",
+        "PackageFileName",
+        "PackageSupplier",
+        "PackageOriginator",
+        "PackageDownloadLocation",
+        "FilesAnalyzed",
+        "PackageVerificationCode",
+        "PackageChecksum",
+        "PackageHomePage",
+        "PackageSourceInfo",
+        "PackageLicenseConcluded",
+        "PackageLicenseInfoFromFiles",
+        "PackageLicenseDeclared",
+        "PackageLicenseComments",
+        "PackageCopyrightText",
+        "PackageSummary",
+        "PackageDescription",
+        "PackageComment",
+        "ExternalRef",
+        "ExternalRefComment",
+        "PackageAttributionText",
+        "PrimaryPackagePurpose",
+        "ReleaseDate",
+        "BuiltDate",
+        "ValidUntilDate",
+    }
+)
+
+#: Single-valued package fields whose repetition with another value would
+#: silently replace what the package first said (a missing ``PackageName:``
+#: line makes one package's fields land in the one before it).
+_SINGLE_PACKAGE_TAGS = frozenset(
+    {
+        "SPDXID",
+        "PackageVersion",
+        "PackageLicenseConcluded",
+        "PackageLicenseDeclared",
+        "PrimaryPackagePurpose",
+    }
+)
+
+
+#: Marks a key that is absent, as opposed to present with ``null``.
+_ABSENT: Any = object()
+
+
+def _typed(value: Any) -> str:
+    """A value's JSON type with its article, for messages: "an array", "null"."""
+    kind = json_type(value)
+    if kind == "null":
+        return kind
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
 # --------------------------------------------------------------------------
@@ -127,23 +208,29 @@ class _Notes:
     """
 
     def __init__(self) -> None:
-        self._first: dict[str, tuple[Origin, str]] = {}
+        self._first: dict[str, tuple[Origin, str, Severity]] = {}
         self._count: dict[str, int] = {}
 
-    def add(self, key: str, origin: Origin, message: str) -> None:
+    def add(
+        self, key: str, origin: Origin, message: str, severity: Severity = Severity.WARNING
+    ) -> None:
+        """Record an oddity; ``Severity.ERROR`` when a package or license may be lost."""
         if key not in self._first:
-            self._first[key] = (origin, message)
+            self._first[key] = (origin, message, severity)
             self._count[key] = 1
         else:
             self._count[key] += 1
 
+    def error(self, key: str, origin: Origin, message: str) -> None:
+        self.add(key, origin, message, Severity.ERROR)
+
     def notes(self) -> list[Note]:
         result = []
-        for key, (origin, message) in self._first.items():
+        for key, (origin, message, severity) in self._first.items():
             count = self._count[key]
             if count > 1:
                 message = f"{message} (and {count - 1} more like it; first shown)"
-            result.append(Note(origin, message))
+            result.append(Note(origin, message, severity))
         return result
 
 
@@ -169,25 +256,33 @@ def _read_json(doc: dict[str, Any], path: str) -> ReadResult:
         document.name = name
         document.name_origin = Origin(path, "$.name")
     elif name is not None:
-        notes.add("doc-name", Origin(path, "$.name"), f"name is a {json_type(name)}, not a string")
+        notes.add("doc-name", Origin(path, "$.name"), f"name is {_typed(name)}, not a string")
 
-    packages = doc.get("packages")
-    if packages is None:
+    packages = doc.get("packages", _ABSENT)
+    if packages is _ABSENT:
         notes.add("no-packages", Origin(path, "$"), "document lists no packages")
+        packages = []
+    elif packages is None:
+        notes.error(
+            "no-packages",
+            Origin(path, "$.packages"),
+            "is null, expected an array of packages; the packages it should hold may be lost "
+            "(omit the key, or write [], when there are none)",
+        )
         packages = []
     elif not isinstance(packages, list):
         # Refusing beats warning here: with the package list unreadable the
         # gate would judge an empty SBOM and could pass it.
         raise InputError(
-            path, "$.packages", f"is a {json_type(packages)}, expected an array of packages"
+            path, "$.packages", f"is {_typed(packages)}, expected an array of packages"
         )
     for index, entry in enumerate(packages):
         where = f"$.packages[{index}]"
         if not isinstance(entry, dict):
-            notes.add(
+            notes.error(
                 "package-shape",
                 Origin(path, where),
-                f"package entry is a {json_type(entry)}, not an object; skipped",
+                f"package entry is {_typed(entry)}, not an object; it cannot be read",
             )
             continue
         document.packages.append(_json_package(entry, path, where, notes))
@@ -203,7 +298,7 @@ def _json_package(entry: dict[str, Any], path: str, where: str, notes: _Notes) -
     raw.version = _json_str(entry, "versionInfo", path, where, notes)
     raw.purpose = _json_str(entry, "primaryPackagePurpose", path, where, notes)
     for key in ("licenseConcluded", "licenseDeclared"):
-        text = _json_str(entry, key, path, where, notes)
+        text = _json_str(entry, key, path, where, notes, Severity.ERROR)
         if text is not None:
             value = (text, Origin(path, f"{where}.{key}"))
             if key == "licenseConcluded":
@@ -217,7 +312,7 @@ def _json_package(entry: dict[str, Any], path: str, where: str, notes: _Notes) -
                 notes.add(
                     "ref-shape",
                     Origin(path, f"{where}.externalRefs[{ref_index}]"),
-                    f"external reference is a {json_type(ref)}, not an object; skipped",
+                    f"external reference is {_typed(ref)}, not an object; skipped",
                 )
                 continue
             ref_type = ref.get("referenceType")
@@ -230,13 +325,13 @@ def _json_package(entry: dict[str, Any], path: str, where: str, notes: _Notes) -
                     notes.add(
                         "purl-shape",
                         Origin(path, location),
-                        f"purl reference locator is a {json_type(locator)}, not a string; ignored",
+                        f"purl reference locator is {_typed(locator)}, not a string; ignored",
                     )
     elif refs is not None:
         notes.add(
             "refs-shape",
             Origin(path, f"{where}.externalRefs"),
-            f"externalRefs is a {json_type(refs)}, not an array; ignored",
+            f"externalRefs is {_typed(refs)}, not an array; ignored",
         )
     attributions = entry.get("attributionTexts")
     if isinstance(attributions, list):
@@ -244,15 +339,28 @@ def _json_package(entry: dict[str, Any], path: str, where: str, notes: _Notes) -
     return raw
 
 
-def _json_str(entry: dict[str, Any], key: str, path: str, where: str, notes: _Notes) -> str | None:
-    """A string field, or None; other types are noted once, never trusted."""
+def _json_str(
+    entry: dict[str, Any],
+    key: str,
+    path: str,
+    where: str,
+    notes: _Notes,
+    severity: Severity = Severity.WARNING,
+) -> str | None:
+    """A string field, or None; other types are noted once, never trusted.
+
+    ``Severity.ERROR`` for a license field: a license statement the reader
+    cannot read may be the one that denies the package.
+    """
     value = entry.get(key)
     if value is None or isinstance(value, str):
         return value
     notes.add(
         f"type-{key}",
         Origin(path, f"{where}.{key}"),
-        f"{key} is a {json_type(value)}, not a string; ignored",
+        f"{key} is {_typed(value)}, not a string; "
+        + ("it cannot be read" if severity is Severity.ERROR else "ignored"),
+        severity,
     )
     return None
 
@@ -265,7 +373,7 @@ def _json_described(doc: dict[str, Any], path: str, document: _Document, notes: 
         notes.add(
             "describes-shape",
             Origin(path, "$.documentDescribes"),
-            f"documentDescribes is a {json_type(describes)}, not an array; ignored",
+            f"documentDescribes is {_typed(describes)}, not an array; ignored",
         )
     relationships = doc.get("relationships")
     if relationships is None:
@@ -274,7 +382,7 @@ def _json_described(doc: dict[str, Any], path: str, document: _Document, notes: 
         notes.add(
             "relationships-shape",
             Origin(path, "$.relationships"),
-            f"relationships is a {json_type(relationships)}, not an array; ignored",
+            f"relationships is {_typed(relationships)}, not an array; ignored",
         )
         return
     doc_id = doc.get("SPDXID") if isinstance(doc.get("SPDXID"), str) else "SPDXRef-DOCUMENT"
@@ -283,7 +391,7 @@ def _json_described(doc: dict[str, Any], path: str, document: _Document, notes: 
             notes.add(
                 "relationship-shape",
                 Origin(path, f"$.relationships[{index}]"),
-                f"relationship is a {json_type(rel)}, not an object; skipped",
+                f"relationship is {_typed(rel)}, not an object; skipped",
             )
             continue
         _add_described(
@@ -311,7 +419,7 @@ def _check_version(version: Any, origin: Origin, path: str, notes: _Notes) -> No
         notes.add("version", origin, "spdxVersion is missing; read as SPDX 2.3")
         return
     if not isinstance(version, str):
-        notes.add("version", origin, f"spdxVersion is a {json_type(version)}; read as SPDX 2.3")
+        notes.add("version", origin, f"spdxVersion is {_typed(version)}; read as SPDX 2.3")
         return
     text = version.strip()
     if text.upper().startswith("SPDX-3"):
@@ -335,6 +443,8 @@ def _read_tag_value(text: str, path: str) -> ReadResult:
     lines = text.split("\n")
     section = "document"
     current: _RawPackage | None = None
+    #: The single-valued fields the current package stated, and their values.
+    stated: dict[str, str] = {}
     version_seen = False
     index = 0
     total = len(lines)
@@ -369,6 +479,7 @@ def _read_tag_value(text: str, path: str) -> ReadResult:
             section = "package"
             current = _RawPackage(origin, name=value)
             document.packages.append(current)
+            stated = {}
         elif tag == "FileName":
             section, current = "file", None
         elif tag == "SnippetSPDXID":
@@ -386,7 +497,25 @@ def _read_tag_value(text: str, path: str) -> ReadResult:
                     "Relationship is not 'element TYPE element'; ignored",
                 )
         elif current is not None:
+            if tag in _SINGLE_PACKAGE_TAGS:
+                before = stated.get(tag)
+                if before is not None and before != value:
+                    notes.error(
+                        f"tv-repeated-{tag}",
+                        origin,
+                        f"{tag} is stated again in the package of {current.origin.location}, "
+                        f"as {excerpt(value, 40)} after {excerpt(before, 40)}; the last is used "
+                        "(is a PackageName: line missing?)",
+                    )
+                stated[tag] = value
             _tag_package_field(current, tag, value, origin, notes)
+        elif tag in _PACKAGE_TAGS:
+            notes.error(
+                "tv-orphan",
+                origin,
+                f"{tag} is a package field outside any package (no PackageName: line "
+                f"before it in this {section} section); the package it describes cannot be read",
+            )
 
     if not version_seen:
         raise InputError(path, "line 1", "is not SPDX tag-value: no 'SPDXVersion:' line")
@@ -503,14 +632,29 @@ def _is_trivy_grouping(raw: _RawPackage) -> bool:
 
 
 def _component(raw: _RawPackage, notes: _Notes) -> Component:
+    purl, purl_type, purl_origin = _pick_purl(raw, notes)
     name = (raw.name or "").strip()
     if not name:
-        name = raw.spdxid or "<unnamed package>"
-        notes.add("no-name", raw.origin, f"package has no name; called {name!r}")
-    purl, purl_type = _pick_purl(raw, notes)
+        parts = purl_parts(purl) if purl is not None else None
+        if parts is not None:
+            name = parts[2]
+            notes.add(
+                "no-name",
+                raw.origin,
+                f"package has no name; named {excerpt(name, 60)} after its purl",
+            )
+        else:
+            # Still judged by its license, but no name-based rule can recognise it.
+            name = raw.spdxid or "<unnamed package>"
+            notes.error(
+                "no-name-no-purl",
+                raw.origin,
+                f"package has no name and no usable purl; called {excerpt(name, 60)}, and what "
+                "it is cannot be checked",
+            )
     version = raw.version.strip() if raw.version and raw.version.strip() else None
     component = Component(name=name, origin=raw.origin, version=version, purl=purl)
-    component.kind = _kind(raw, purl_type)
+    component.kind = _kind(raw, purl, purl_type, purl_origin, notes)
     if component.kind is Kind.IMAGE:
         component.image = _image_for_package(raw, purl, purl_type)
         if component.image is None:
@@ -523,24 +667,25 @@ def _component(raw: _RawPackage, notes: _Notes) -> Component:
     return component
 
 
-def _pick_purl(raw: _RawPackage, notes: _Notes) -> tuple[str | None, str | None]:
-    """The first usable purl and its type, checked by shape only.
+def _pick_purl(raw: _RawPackage, notes: _Notes) -> tuple[str | None, str | None, Origin | None]:
+    """The first usable purl, its type and origin, checked by shape only.
 
     A full parse of every purl would cost time on large SBOMs for nothing the
-    reader needs; image purls are parsed later, where their parts matter.
+    reader needs; image purls are parsed later, where their parts matter, and
+    distribution purls in :func:`_kind`, where OS-package status depends on it.
     """
-    chosen: tuple[str, str] | None = None
+    chosen: tuple[str, str, Origin] | None = None
     for locator, origin in raw.purls:
         text = locator.strip()
         purl_type = _purl_type(text)
         if purl_type is None:
-            notes.add("bad-purl", origin, f"{text!r} is not a package URL; ignored")
+            notes.add("bad-purl", origin, f"{excerpt(text, 60)} is not a package URL; ignored")
             continue
         if chosen is None:
-            chosen = (text, purl_type)
+            chosen = (text, purl_type, origin)
         elif text != chosen[0]:
             notes.add("many-purls", origin, "package has more than one purl; the first is used")
-    return chosen if chosen else (None, None)
+    return chosen if chosen else (None, None, None)
 
 
 def _purl_type(text: str) -> str | None:
@@ -552,9 +697,18 @@ def _purl_type(text: str) -> str | None:
     return purl_type.lower()
 
 
-def _kind(raw: _RawPackage, purl_type: str | None) -> Kind:
+def _kind(
+    raw: _RawPackage,
+    purl: str | None,
+    purl_type: str | None,
+    purl_origin: Origin | None,
+    notes: _Notes,
+) -> Kind:
     purpose = (raw.purpose or "").strip().upper().replace("_", "-")
     spdxid = raw.spdxid or ""
+    os_purl = purl_type in OS_PURL_TYPES
+    if os_purl and purl is not None:
+        os_purl = _os_purl_agrees(purl, purpose, purl_origin or raw.origin, notes)
     if (
         purpose == "CONTAINER"
         or purl_type in IMAGE_PURL_TYPES
@@ -563,7 +717,7 @@ def _kind(raw: _RawPackage, purl_type: str | None) -> Kind:
         or (not purpose and spdxid.startswith("SPDXRef-ContainerImage-"))
     ):
         return Kind.IMAGE
-    if purl_type in OS_PURL_TYPES:
+    if os_purl:
         return Kind.OS_PACKAGE
     if purpose == "OPERATING-SYSTEM" or (
         not purpose and spdxid.startswith("SPDXRef-OperatingSystem-")
@@ -572,6 +726,34 @@ def _kind(raw: _RawPackage, purl_type: str | None) -> Kind:
     if purpose == "APPLICATION" or (not purpose and spdxid.startswith("SPDXRef-Application-")):
         return Kind.APPLICATION
     return Kind.LIBRARY
+
+
+def _os_purl_agrees(purl: str, purpose: str, origin: Origin, notes: _Notes) -> bool:
+    """Whether a distribution purl may make its package an OS package.
+
+    OS-package status relaxes the policy (GPL there is aggregation), so the
+    purl must parse and the declared purpose must not say otherwise; if it
+    does, the package is judged by its purpose and the contradiction fails
+    the run.
+    """
+    if purl_parts(purl) is None:
+        notes.add(
+            "bad-os-purl",
+            origin,
+            f"{excerpt(purl, 60)} is not a valid package URL, so it does not make the package "
+            "an OS package",
+        )
+        return False
+    if purpose not in _OS_PURPOSES:
+        notes.error(
+            "os-purl-purpose",
+            origin,
+            f"is an operating-system package URL ({excerpt(purl, 60)}), but the package's "
+            f"primaryPackagePurpose is {excerpt(purpose, 30)}; judged by its purpose, not as an "
+            "OS package",
+        )
+        return False
+    return True
 
 
 def _licenses(raw: _RawPackage, component: Component, notes: _Notes) -> None:

@@ -72,7 +72,7 @@ def test_custom_category_versions_and_credentials() -> None:
     assert "token" not in notes['$.default["from-file"]']
     assert "an editable path dependency" in notes["$.default.local"]
     assert "has no version" in notes["$.default.nothing"]
-    assert "skipped" in notes["$.default.bad"]
+    assert notes["$.default.bad"] == "is a JSON string, expected an object"
     assert "expected an object" in notes["$.develop"]
     assert "bad" not in comps
 

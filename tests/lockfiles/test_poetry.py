@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from checker.errors import InputError
 from checker.lockfiles import poetry, read_lockfile
-from checker.model import Kind
+from checker.model import Kind, Severity
 from tests.helpers import (
     CORPUS,
     FIXTURES,
@@ -86,7 +86,7 @@ def test_unusable_files(text: str, location: str, message: str) -> None:
     assert message in caught.value.problem.message
 
 
-def test_wrong_shapes_are_noted_and_skipped() -> None:
+def test_wrong_shapes_are_noted_and_unnamed_packages_fail_closed() -> None:
     text = (
         'package = [1, {version = "1.0"}, {name = "ok", version = 2, source = "x"}]\n'
         '[metadata]\nlock-version = "9.0"\n'
@@ -95,11 +95,9 @@ def test_wrong_shapes_are_noted_and_skipped() -> None:
     assert [(c.name, c.version) for c in result.components] == [("ok", None)]
     messages = [n.message for n in result.notes]
     assert any("lock-version 9.0" in m for m in messages)
-    assert any(
-        "skipped" in m and n.origin.location == "package[0]"
-        for m, n in zip(messages, result.notes, strict=True)
-    )
-    assert any("has no name" in m for m in messages)
+    errors = {n.origin.location: n.message for n in result.notes if n.severity is Severity.ERROR}
+    assert errors["package[0]"].startswith("package is a number, not a table")
+    assert "has no name" in errors["package[1]"]
     assert any("has no version" in m for m in messages)
     assert any("source is a string" in m for m in messages)
 

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from checker.errors import InputError
 from checker.inputs import MAX_DEPTH, load_json
-from checker.model import Component, ImageRef, Kind, LicenseEvidence, Origin, ReadResult
+from checker.model import Component, ImageRef, Kind, LicenseEvidence, Origin, ReadResult, Severity
 from checker.sbom.cyclonedx import read_json, read_xml
 from tests.helpers import CORPUS, FIXTURES, corpus_file, one
 
@@ -79,6 +79,15 @@ def licenses(component: Component) -> list[tuple[str, str]]:
 
 def note_messages(result: ReadResult) -> list[str]:
     return [f"{note.origin.location}: {note.message}" for note in result.notes]
+
+
+def error_messages(result: ReadResult) -> list[str]:
+    """The notes that fail the run (input-error findings)."""
+    return [
+        f"{note.origin.location}: {note.message}"
+        for note in result.notes
+        if note.severity is Severity.ERROR
+    ]
 
 
 _JSON_STEP = re.compile(r"\.([A-Za-z@$_-][\w-]*)|\[(\d+)\]")
@@ -685,10 +694,10 @@ def test_licenses_that_are_not_an_array() -> None:
     assert len(result.notes) == 3
 
 
-def test_wrong_component_shapes_are_skipped_with_warnings() -> None:
+def test_wrong_component_shapes_are_read_or_fail_closed() -> None:
     doc = bom(
         "not a component",
-        {"type": "library", "version": "1.0"},  # no name
+        {"type": "library", "version": "1.0"},  # no name, no purl: may be a lost component
         {"type": "library", "name": "", "components": [lib("child")]},  # empty name
         lib("numeric", version=2.10),
         lib("listy", version=["1"], purl=7, group={}, scope=3),
@@ -714,29 +723,60 @@ def test_wrong_component_shapes_are_skipped_with_warnings() -> None:
     assert one(result, "odd").kind is Kind.OTHER
     assert one(result, "typed-list").kind is Kind.OTHER
     messages = note_messages(result)
-    assert messages[0] == ("$.components[0]: is string, expected a component object; skipped")
-    assert "$.components[1]: component has no name; skipped" in messages[1]
+    assert error_messages(result) == [
+        "$.components[0]: is string 'not a component', expected a component object; "
+        "it cannot be read",
+        "$.components[1]: component has no name and no purl; it cannot be checked",
+    ]
+    # a nameless entry that only holds nested components loses nothing: a warning
+    assert "$.components[2]: component has no name and states nothing else; skipped" in messages
     assert any("$.components[3].version: version is the JSON number 2.1" in m for m in messages)
     assert any(m.startswith("$.components[5].type: component has no type") for m in messages)
 
 
 @pytest.mark.parametrize(
-    ("sections", "warnings"),
+    ("sections", "location", "found"),
     [
-        ({"components": "lots"}, 1),
-        ({"components": {"name": "a"}}, 1),
-        ({"components": None}, 0),  # how some Go tools write "no components"
-        ({"metadata": [], "services": "x"}, 2),
-        ({"metadata": {"component": 5}}, 1),
-        ({"services": [1, {"version": "2"}]}, 2),
+        ({"components": "lots"}, "$.components", "string"),
+        ({"components": {"name": "a"}}, "$.components", "object"),
+        ({"components": 0}, "$.components", "number"),
+        ({"components": False}, "$.components", "boolean"),
+        ({"components": [lib("a", components={})]}, "$.components[0].components", "object"),
+        ({"components": [lib("a", components="")]}, "$.components[0].components", "string"),
+        ({"metadata": []}, "$.metadata", "array"),
+        ({"metadata": {"component": 5}}, "$.metadata.component", "number"),
+        ({"metadata": {"component": [lib("a")]}}, "$.metadata.component", "array"),
+        ({"services": "x"}, "$.services", "string"),
+        ({"services": [{"name": "s", "services": {}}]}, "$.services[0].services", "object"),
     ],
 )
-def test_unusable_sections_give_warnings_not_errors(
-    sections: dict[str, Any], warnings: int
+def test_wrong_typed_component_lists_are_refused(
+    sections: dict[str, Any], location: str, found: str
 ) -> None:
+    """A list of components that is not a list: the document is not what it claims."""
+    with pytest.raises(InputError) as info:
+        read_doc({"bomFormat": "CycloneDX", "specVersion": "1.6", **sections})
+    assert info.value.problem.location == location
+    assert info.value.problem.message.startswith(f"is {found}, expected ")
+
+
+@pytest.mark.parametrize(
+    ("sections", "locations"),
+    [
+        ({"components": None}, ["$.components"]),
+        ({"components": [lib("a", components=None)]}, ["$.components[0].components"]),
+        ({"metadata": None}, ["$.metadata"]),
+        ({"metadata": {"component": None}}, ["$.metadata.component"]),
+        ({"services": None}, ["$.services"]),
+        ({"services": [1, {"version": "2"}]}, ["$.services[0]", "$.services[1]"]),
+    ],
+)
+def test_null_component_lists_and_bad_entries_are_errors(
+    sections: dict[str, Any], locations: list[str]
+) -> None:
+    """null may mean "none" or "lost"; the reader cannot tell, so the run fails."""
     result = read_doc({"bomFormat": "CycloneDX", "specVersion": "1.6", **sections})
-    assert result.components == []
-    assert len(result.notes) == warnings, note_messages(result)
+    assert [n.origin.location for n in result.notes if n.severity is Severity.ERROR] == locations
 
 
 @pytest.mark.parametrize(
@@ -755,9 +795,16 @@ def test_unusable_sections_give_warnings_not_errors(
         ("library", "pkg:alpm/arch/pacman@6.0.1", Kind.OS_PACKAGE),
         ("library", "PKG:DEB/debian/bash@5.2", Kind.OS_PACKAGE),
         ("library", "pkg:/rpm/centos/bash@4.2", Kind.OS_PACKAGE),
-        ("application", "pkg:deb/debian/postgresql-16@16.4", Kind.OS_PACKAGE),
+        # a distribution purl that contradicts the type: the declared type is judged
+        ("application", "pkg:deb/debian/postgresql-16@16.4", Kind.APPLICATION),
+        ("framework", "pkg:rpm/redhat/openssl@3.0.7", Kind.LIBRARY),
+        ("firmware", "pkg:apk/alpine/musl@1.2.5", Kind.OTHER),
         ("library", "pkg:debian/not-a-deb@1", Kind.LIBRARY),
         ("library", "pkg:", Kind.LIBRARY),
+        # a distribution purl that does not parse grants nothing
+        ("library", "pkg:deb/", Kind.LIBRARY),
+        ("library", "pkg:deb/%%", Kind.LIBRARY),
+        ("library", "pkg:deb/debian/%zz@1", Kind.LIBRARY),
         ("container", "pkg:deb/debian/bash@5.2", Kind.IMAGE),
     ],
 )
@@ -867,6 +914,7 @@ def test_xml_1_7_expression_detailed_and_stray_elements() -> None:
         <componnet type="library"><name>typo</name></componnet>
         <x:component><name>extension</name></x:component>
         <component type="library"><version>1</version></component>
+        <x:note>an extension element the schema allows</x:note>
       </components>
     </bom>"""
     result = read_xml(xml, "x.xml")
@@ -883,9 +931,23 @@ def test_xml_1_7_expression_detailed_and_stray_elements() -> None:
     assert note_messages(result) == [
         "/bom/components/component[1]/licenses/license[2]: has neither <id> nor <name>; "
         "this entry states no license",
+        # a license entry in another namespace may be the one that denies: it fails the run
+        "/bom/components/component[1]/licenses/*[4]: <license> element in namespace "
+        "'urn:ext', not the document's CycloneDX namespace "
+        "'http://cyclonedx.org/schema/bom/1.7'; it cannot be placed, so what it holds is "
+        "not checked",
         "/bom/components/componnet: unexpected element <componnet>, expected <component>; skipped",
-        "/bom/components/component[2]: component has no name; skipped (its license cannot be "
-        "checked)",
+        "/bom/components/*[3]: <component> element in namespace 'urn:ext', not the "
+        "document's CycloneDX namespace 'http://cyclonedx.org/schema/bom/1.7'; it cannot "
+        "be placed, so what it holds is not checked",
+        "/bom/components/component[2]: component has no name and no purl; it cannot be checked",
+    ]
+    assert [n.severity for n in result.notes] == [
+        Severity.WARNING,
+        Severity.ERROR,
+        Severity.WARNING,
+        Severity.ERROR,
+        Severity.ERROR,
     ]
 
 
