@@ -29,7 +29,7 @@ from checker.errors import (
     CheckerError,
     UsageError,
 )
-from checker.inputs import DEFAULT_MAX_BYTES
+from checker.inputs import DEFAULT_MAX_BYTES, display_path
 from checker.output import write_atomic
 from checker.policy import Policy, adr_index, load_policy
 
@@ -41,17 +41,25 @@ if TYPE_CHECKING:
 DEFAULT_VEX = Path("vex")
 
 
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+#: Largest --max-input-size: past this the limit would not protect anything.
+MAX_SIZE_LIMIT = 1024**4
+
+
 def _size(text: str) -> int:
-    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
-    raw = text.strip().lower().removesuffix("b") or "0"
-    factor = units.get(raw[-1], 1)
-    number = raw[:-1] if raw[-1] in units else raw
-    try:
-        value = int(float(number) * factor)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 256M") from None
+    """A byte count like ``256M``, ``1.5G`` or ``4096``: finite, positive, at most 1T."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a size like 256M (a number of bytes, optionally with K, M, G or T)"
+        )
+    number, unit = match.groups()
+    value = int(float(number) * _UNITS[unit.lower()])
     if value <= 0:
         raise argparse.ArgumentTypeError("the size must be positive")
+    if value > MAX_SIZE_LIMIT:
+        raise argparse.ArgumentTypeError(f"{text!r} is over the largest limit, 1T")
     return value
 
 
@@ -325,7 +333,8 @@ def _check(args: argparse.Namespace) -> int:
     rendered = _render(args.format, result)
     if args.output is not None:
         write_atomic(args.output, rendered)
-        print(f"rune-policy: report written to {args.output} ({result.verdict})", file=sys.stderr)
+        shown = display_path(args.output)
+        print(f"rune-policy: report written to {shown} ({result.verdict})", file=sys.stderr)
     else:
         sys.stdout.write(rendered)
     if args.verbose:
@@ -442,7 +451,7 @@ def _vex_export(args: argparse.Namespace, today: date) -> int:
         raise UsageError(exported.refused)
     if args.output is not None:
         write_atomic(args.output, exported.text)
-        print(f"rune-policy: {name} written to {args.output}", file=sys.stderr)
+        print(f"rune-policy: {name} written to {display_path(args.output)}", file=sys.stderr)
     else:
         sys.stdout.write(exported.text)
     return EXIT_PASS
@@ -525,7 +534,8 @@ def _vex_add(args: argparse.Namespace, today: date) -> int:
     for warning in added.warnings:
         print(f"rune-policy: warning: {warning}", file=sys.stderr)
     left = (date.fromisoformat(args.expires.strip()) - today).days
-    print(f"added {added.id} to {path} (expires {args.expires.strip()}, {days_text(left)})")
+    shown = display_path(path)
+    print(f"added {added.id} to {shown} (expires {args.expires.strip()}, {days_text(left)})")
     return EXIT_PASS
 
 

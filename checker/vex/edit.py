@@ -8,17 +8,54 @@ is parsed back and must hold exactly the old entries plus the new one, and
 the whole register is validated again: any problem the new entry brings
 (bad date, unknown status, a reference that does not resolve, an overlap
 with a current entry, an expiry in the past) refuses the addition with the
-reason, and the file is left as it was. The write goes through a temporary
-file and a rename (:func:`checker.output.write_atomic`), and is refused if
-the file changed while the entry was being prepared.
+reason, and the file is left as it was.
+
+Concurrency. Two writers that both read the file, both pick ``LIC-0001``
+and both rename their version into place lose one entry (and each prints
+its id). So an addition runs under an exclusive lock: ``fcntl.flock`` on a
+lock file beside the register file, ``.NAME.lock`` (``vex/.register.yaml.lock``
+for ``vex/register.yaml``), and everything that decides the new text --
+reading the file and the rest of the folder, picking the id, validating --
+happens inside it. What is guaranteed:
+
+* ``vex add`` runs on the *same file* (any number of processes, on one host
+  or on a file system with working ``flock``, which NFS emulates with POSIX
+  locks) are serialized: each sees the entries of those before it, so N
+  concurrent additions give N entries with N distinct ids, and each process
+  prints the id it wrote.
+* A writer that cannot get the lock within :data:`LOCK_TIMEOUT` seconds
+  gives up with one line and exit 2; the file is untouched.
+* The lock is released by the kernel when its holder dies, even by
+  ``SIGKILL``; the holder deletes the lock file while it still holds it, so
+  normally none is left, and one left by a killed process is harmless (the
+  next writer locks and removes it). A writer only trusts a lock taken on
+  the file that is still at the lock path, so deleting it cannot let two
+  writers in at once.
+* Additions to *different* files of one register folder are not serialized
+  with each other: two of them may pick the same id, which ``vex validate``
+  (and ``check``) then refuse as a duplicate. Add to one file per folder
+  when several writers run at once.
+* Editors and tools that do not take the lock are not excluded; the file
+  is compared again just before the rename, which catches most of them.
+
+The write goes through a temporary file, ``fsync`` and a rename
+(:func:`checker.output.write_atomic`): the file is always the old or the
+new version, never half of one, and it keeps its mode and owner. Only
+after the new file and its folder are on disk does the command say
+``added``. A temporary file left by a writer killed mid-write is removed by
+the next writer, under the lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import os
+import random
 import re
-import stat
-from collections.abc import Collection, Sequence
+import time
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,20 +63,26 @@ from typing import Any
 
 import yaml
 
-from checker.errors import PolicyError, Problem, UsageError
-from checker.output import write_atomic
+from checker.errors import InputError, PolicyError, Problem, UsageError
+from checker.inputs import display_path, read_bytes
+from checker.output import stale_temporaries, write_atomic
 from checker.vex.register import (
     RegisterCheck,
     load_register,
     load_register_yaml,
     register_files,
 )
+from checker.yamlio import MAX_CONFIG_BYTES
 
 #: What a new register file starts with.
 NEW_FILE = "# VEX register: see checker/vex/register.py for the schema.\nversion: 1\nentries:\n"
 PREFIXES = {"license": "LIC", "vulnerability": "VULN"}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _EMPTY_FLOW = re.compile(r"^(?P<key>entries:)\s*\[\s*\]\s*(?P<comment>#.*)?$")
+#: Seconds a writer waits for another one's lock before giving up (exit 2).
+LOCK_TIMEOUT = 10.0
+#: How long a waiting writer sleeps between attempts (a little jitter is added).
+_LOCK_POLL = 0.02
 
 Fields = list[tuple[str, Any]]
 
@@ -225,6 +268,76 @@ def _keyed(problems: Sequence[Problem]) -> set[tuple[str, str, str]]:
     return {(p.path, p.location, p.message) for p in problems}
 
 
+def lock_path(path: Path) -> Path:
+    """The lock file of register file ``path``: ``.NAME.lock`` in the same folder."""
+    return path.with_name(f".{path.name}.lock")
+
+
+def _lock_error(path: Path, exc: OSError) -> UsageError:
+    reason = exc.strerror or os.strerror(exc.errno or errno.EIO)
+    return UsageError(
+        f"cannot lock {display_path(lock_path(path))} to add to {display_path(path)}: {reason}"
+    )
+
+
+def _open_lock(lock: Path) -> int:
+    flags = os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        return os.open(lock, os.O_RDWR | flags, 0o666)
+    except PermissionError:  # someone else's lock file: flock works on a read-only one too
+        return os.open(lock, os.O_RDONLY | flags)
+
+
+@contextlib.contextmanager
+def register_lock(path: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold the exclusive lock of register file ``path``; see the module doc.
+
+    Polls ``flock(LOCK_NB)`` rather than blocking so the wait has a
+    deadline. After locking, the lock file must still be the one at the
+    lock path: a previous holder deletes it before unlocking, and a lock on
+    a deleted file excludes nobody. Raises :class:`UsageError` on timeout.
+    """
+    limit = LOCK_TIMEOUT if timeout is None else timeout
+    lock = lock_path(path)
+    deadline = time.monotonic() + limit
+    while True:
+        try:
+            fd = _open_lock(lock)
+        except OSError as exc:
+            raise _lock_error(path, exc) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            if time.monotonic() >= deadline:
+                raise UsageError(
+                    f"{display_path(path)} is being changed by another process: its lock "
+                    f"{display_path(lock)} was not free within {limit:g} s; try again when "
+                    "that process is done"
+                ) from None
+            time.sleep(_LOCK_POLL * (1 + random.random()))  # jitter: waiters do not retry in step
+            continue
+        except OSError as exc:
+            os.close(fd)
+            raise _lock_error(path, exc) from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(lock, follow_symlinks=False))
+        except FileNotFoundError:
+            same = False
+        except OSError as exc:
+            os.close(fd)
+            raise _lock_error(path, exc) from None
+        if same:
+            break
+        os.close(fd)  # the holder before us deleted it: lock the file now at the path
+    try:
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(lock)  # while still holding it; see the docstring
+        os.close(fd)
+
+
 def add_entry(
     path: Path,
     fields: Fields,
@@ -235,10 +348,67 @@ def add_entry(
     adr_ids: Collection[str] | None,
     today: date,
     adr_dir: str = "adr",
+    lock_timeout: float | None = None,
 ) -> Added:
-    """Validate and append one entry to ``path``; see the module doc."""
+    """Validate and append one entry to ``path`` under its lock; see the module doc.
+
+    ``lock_timeout`` (seconds, default :data:`LOCK_TIMEOUT`) bounds the wait
+    for another writer.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UsageError(f"cannot add to {display_path(path)}: {display_path(folder)} {what}")
+    with register_lock(path, lock_timeout):
+        for leftover in stale_temporaries(path):  # a writer killed mid-write; none runs now
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+        return _add_locked(
+            path,
+            fields,
+            approver=approver,
+            reference=reference,
+            expires=expires,
+            adr_ids=adr_ids,
+            today=today,
+            adr_dir=adr_dir,
+        )
+
+
+def _read(path: Path) -> str:
+    """The register file's text, or what a new one starts with.
+
+    Read like every configuration file: a regular file under the size cap
+    (a FIFO named ``register.yaml`` must not hang ``vex add``).
+    """
+    try:
+        data = read_bytes(path, MAX_CONFIG_BYTES, what="a register file")
+    except InputError as exc:
+        if exc.problem.message == "file not found":
+            return NEW_FILE
+        if exc.problem.message.startswith("is empty"):
+            return ""
+        raise UsageError(f"cannot read {exc.problem.path}: {exc.problem.message}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{display_path(path)} is not UTF-8 text ({exc.reason})") from None
+
+
+def _add_locked(
+    path: Path,
+    fields: Fields,
+    *,
+    approver: str,
+    reference: str,
+    expires: str,
+    adr_ids: Collection[str] | None,
+    today: date,
+    adr_dir: str,
+) -> Added:
+    """The addition itself; the caller holds the lock, so what is read here is current."""
     kind = str(dict(fields)["kind"])
-    original = path.read_text(encoding="utf-8") if path.exists() else NEW_FILE
+    original = _read(path)
     folder_files = register_files(path.parent) if path.parent.is_dir() else []
     files = sorted({*folder_files, path})
     before = load_register(
@@ -257,22 +427,15 @@ def add_entry(
     after = load_register(files, adr_ids=adr_ids, today=today, texts={path: text}, adr_dir=adr_dir)
     _refuse_new_problems(before, after, path, start, entry_id)
     _check_round_trip(original, text, full, str(path))
-    current = path.read_text(encoding="utf-8") if path.exists() else NEW_FILE
-    if current != original:
-        raise UsageError(f"{path} changed while the entry was prepared; run the command again")
-    mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else _default_mode()
-    write_atomic(path, text)  # its temporary file is private (0600): give the mode back
-    os.chmod(path, mode)
+    if _read(path) != original:  # an editor that ignores the lock saved meanwhile
+        raise UsageError(
+            f"{display_path(path)} changed while the entry was prepared; run the command again"
+        )
+    write_atomic(path, text)  # keeps the mode and owner; on disk when it returns
     new_warnings = [
         w for w in after.warnings if (w.path, w.location, w.message) not in _keyed(before.warnings)
     ]
     return Added(entry_id, path, text, new_warnings)
-
-
-def _default_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _refuse_new_problems(
