@@ -8,6 +8,19 @@ an ``InputError`` naming the file; anything else is a crash. Accepted results
 are also run through the gate with the real policy, and its JSON and text
 reports and an ``explain`` trace are rendered (``--no-gate`` skips all that).
 
+Three more targets cover what arrives in pull requests besides SBOMs:
+
+* ``yaml-config``: mutated policy and register files through the one YAML
+  loader and the policy and register validators, which must return
+  problems naming the file, never raise;
+* ``yaml-artifact``: mutated values, compose, manifest and chart files
+  through every artifact reader (only ``InputError`` may leave them);
+* ``walk``: random trees (FIFOs, links out of the tree and in loops,
+  includes of ``/proc/self/environ`` and of a canary file outside the tree,
+  venv look-alikes, odd file names) scanned by ``read_paths`` under an alarm,
+  then gated and rendered in every format; a hang, an escaped exception,
+  or the canary or a secret of the environment in any report is a crash.
+
 Each crash is minimized (byte chunks removed while the same exception at the
 same place persists) and written to ``--crash-dir`` with its traceback.
 
@@ -22,12 +35,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import random
+import shutil
+import signal
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,19 +54,26 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from checker.artifacts import compose, helm, kubernetes, read_artifact, values  # noqa: E402
 from checker.errors import InputError  # noqa: E402
 from checker.gate import Evaluator, RunResult, evaluate_results  # noqa: E402
+from checker.licenses import Normalizer  # noqa: E402
 from checker.model import ReadResult  # noqa: E402
-from checker.policy import Policy, load_policy  # noqa: E402
+from checker.policy import Policy, _decisions, _license_policy, load_policy  # noqa: E402
 from checker.report import json as json_report  # noqa: E402
+from checker.report import junit, markdown, sarif  # noqa: E402
 from checker.report import text as text_report  # noqa: E402
 from checker.report.text import render_trace  # noqa: E402
 from checker.sbom import parse_input  # noqa: E402
+from checker.sources import read_paths  # noqa: E402
+from checker.vex.register import parse_register_file  # noqa: E402
+from checker.yamlio import load_yaml  # noqa: E402
 from tests.fuzzing import (  # noqa: E402
     CATCH_ALL,
     KEYS,
     RAW_JSON,
     STRINGS,
+    build_tree,
     cut_xml,
     invalid,
     license_finder_seed,
@@ -56,12 +81,30 @@ from tests.fuzzing import (  # noqa: E402
     mutate_json,
     mutate_tag_value,
     mutate_xml,
+    mutate_yaml,
     pip_licenses_seed,
+    walk_spec,
 )
 
 CORPUS = ROOT.parent / "shared" / "corpus"
 NAME = "fuzz"
-READERS = ("cyclonedx-json", "cyclonedx-xml", "spdx-json", "spdx-tag-value", "pip-licenses")
+READERS = (
+    "cyclonedx-json",
+    "cyclonedx-xml",
+    "spdx-json",
+    "spdx-tag-value",
+    "pip-licenses",
+    "yaml-config",
+    "yaml-artifact",
+    "walk",
+)
+#: A value the campaign puts into its own environment; no report may show it.
+ENV_CANARY = "HOSTILE_FUZZ_SECRET"
+ENV_CANARY_VALUE = "ghs_FUZZcanaryValue0123456789"
+#: What the file outside every fuzzed tree holds; no report may show it.
+FILE_CANARY = "CANARY-OUTSIDE-THE-TREE-2f9c"
+#: A tree scan slower than this is a hang.
+WALK_ALARM_SECONDS = 10
 
 #: An input slower than this is reported (and saved) even when it is read correctly.
 SLOW_SECONDS = 1.0
@@ -118,7 +161,53 @@ def load_seeds() -> dict[str, list[bytes]]:
             _cut_lines("spdx/bom-shelter_flux_0.26.3_sbom.spdx", 120),
         ],
         "pip-licenses": [pip_licenses_seed(), license_finder_seed()],
+        "yaml-config": [
+            (ROOT / "policy" / "licenses.yaml").read_bytes()[:6000],
+            (ROOT / "policy" / "dependencies.yaml").read_bytes()[:6000],
+            REGISTER_SEED,
+        ],
+        "yaml-artifact": [
+            read("helm/bitnami-keycloak-16.1.6/Chart.yaml"),
+            read("helm/bitnami-keycloak-16.1.6/Chart.lock"),
+            read("images/awesome-compose-wordpress-mysql/compose.yaml"),
+            read("images/cnpg-samples/postgis-example.yaml"),
+            _cut_lines("images/bitnami-postgresql-17.1.0/values.yaml", 150),
+        ],
+        "walk": [
+            b"psycopg==3.3.9\nflask==3.1.0\n",
+            read("cyclonedx/trivy_license-cyclonedx-1.5.json"),
+            read("images/awesome-compose-wordpress-mysql/compose.yaml"),
+            b"FROM docker.io/library/postgres:17-alpine\n",
+            b"",
+        ],
     }
+
+
+REGISTER_SEED = b"""version: 1
+entries:
+  - id: LIC-0001
+    kind: license
+    component: pkg:pypi/psycopg
+    versions: ">=3,<4"
+    license: LGPL-3.0-only
+    reason: dynamically linked, unmodified
+    approver: Jane Doe
+    reference: ADR-0006
+    created: 2026-11-01
+    expires: 2027-11-01
+  - id: VULN-0001
+    kind: vulnerability
+    vulnerability: CVE-2024-3094
+    products:
+      - purl: pkg:deb/debian/xz-utils
+        versions: "<5.6.0"
+    status: not_affected
+    justification: vulnerable_code_not_present
+    approver: Jane Doe
+    reference: ADR-0006
+    created: 2026-11-01
+    expires: 2027-11-01
+"""
 
 
 # --------------------------------------------------------------------------- mutators
@@ -186,6 +275,8 @@ class RandomChooser:
 
 def mutate(choose: RandomChooser, reader: str, seeds: list[bytes], others: list[bytes]) -> bytes:
     """One input for ``reader``: a structural mutation, byte damage, or both."""
+    if reader == "walk":
+        return walk_spec(choose, seeds)
     seed = choose.pick(seeds)
     structural: Callable[[RandomChooser, bytes], bytes] = {
         "cyclonedx-json": mutate_json,
@@ -193,6 +284,8 @@ def mutate(choose: RandomChooser, reader: str, seeds: list[bytes], others: list[
         "pip-licenses": mutate_json,
         "cyclonedx-xml": mutate_xml,
         "spdx-tag-value": mutate_tag_value,
+        "yaml-config": mutate_yaml,
+        "yaml-artifact": mutate_yaml,
     }[reader]
     roll = choose.rng.random()
     if roll < 0.55:
@@ -243,12 +336,18 @@ class SafetyNet(Exception):
     """
 
 
-def check_one(data: bytes, policy: Policy | None) -> ReadResult | None:
+def check_one(data: bytes, policy: Policy | None, reader: str = "") -> ReadResult | None:
     """Read one input; raise :class:`Failure` (chained) if any promise is broken.
 
     Raises :class:`SafetyNet` (chained to the internal error) for an input
     refused only by a catch-all.
     """
+    if reader == "yaml-config":
+        return check_config(data)
+    if reader == "yaml-artifact":
+        return check_artifact(data, policy)
+    if reader == "walk":
+        return check_walk(data, policy)
     try:
         result = parse_input(data, NAME)
     except InputError as exc:
@@ -279,6 +378,105 @@ def check_one(data: bytes, policy: Policy | None) -> ReadResult | None:
     return result
 
 
+def check_config(data: bytes) -> ReadResult | None:
+    """A policy or register file: problems naming the file, or a document; never an exception."""
+    try:
+        doc, problems = load_yaml(data, NAME)
+        if doc is not None and isinstance(doc.data, dict):  # as policy._read demands
+            _, more = _license_policy(doc)
+            problems = [*problems, *more]
+            *_, more = _decisions(doc, Normalizer([]), {"ADR-0006"})
+            problems.extend(more)
+        if doc is not None:
+            _, more = parse_register_file(doc, {"ADR-0006"}, date(2026, 12, 3))
+            problems.extend(more)
+    except Exception as exc:
+        raise Failure(f"loading or validating raised {type(exc).__name__}") from exc
+    wrong = [p for p in problems if p.path != NAME]
+    if wrong:
+        raise Failure(f"a problem names {wrong[0].path!r}, not {NAME!r}")
+    return None if doc is None else ReadResult(NAME, "yaml-config")
+
+
+def check_artifact(data: bytes, policy: Policy | None) -> ReadResult | None:
+    """The bytes through every YAML artifact reader; only InputError may leave them."""
+    accepted: ReadResult | None = None
+    for fmt in (
+        values.FORMAT,
+        compose.FORMAT,
+        kubernetes.FORMAT,
+        helm.FORMAT_CHART,
+        helm.FORMAT_LOCK,
+    ):
+        try:
+            result = read_artifact(fmt, Path(NAME), data)
+        except InputError as exc:
+            if exc.problem.path != NAME:
+                raise Failure(f"InputError names {exc.problem.path!r}, not {NAME!r}") from exc
+            continue
+        except Exception as exc:
+            raise Failure(f"{fmt} raised {type(exc).__name__}") from exc
+        accepted = accepted or result
+        if policy is not None:
+            try:
+                text_report.render(RunResult([result], evaluate_results([result], policy)))
+            except Exception as exc:
+                raise Failure(f"the gate raised {type(exc).__name__} on {fmt}") from exc
+    return accepted
+
+
+class _Alarm(Exception):
+    pass
+
+
+def _alarm(_signum: int, _frame: object) -> None:
+    raise _Alarm
+
+
+def check_walk(spec: bytes, policy: Policy | None) -> ReadResult | None:
+    """Build the tree, scan it under an alarm, render every report, look for leaks."""
+    base = Path(tempfile.mkdtemp(prefix="fuzz-walk-", dir=_SCRATCH))
+    canary = base / "canary.txt"
+    canary.write_text(f"{FILE_CANARY}==1.0\n", encoding="utf-8")
+    root = base / "tree"
+    try:
+        try:
+            build_tree(spec, root, canary)
+        except (ValueError, LookupError, TypeError, AttributeError):  # a spec minimizing broke
+            return None
+        signal.signal(signal.SIGALRM, _alarm)
+        signal.alarm(WALK_ALARM_SECONDS)
+        try:
+            inputs = read_paths([root], 1024 * 1024)
+        except _Alarm as exc:
+            raise Failure(f"the scan took over {WALK_ALARM_SECONDS} s (a hang?)") from exc
+        except Exception as exc:
+            raise Failure(f"read_paths raised {type(exc).__name__}") from exc
+        finally:
+            signal.alarm(0)
+        findings = evaluate_results(inputs.results, policy) if policy is not None else []
+        run = RunResult(inputs.results, findings, inputs.errors, inputs.skipped)
+        run.skipped_folders = inputs.folders
+        try:
+            reports = [json_report.render(run), text_report.render(run), sarif.render(run)]
+            reports += [junit.render(run), markdown.render(run, today=run.today)]
+        except Exception as exc:
+            raise Failure(f"a report raised {type(exc).__name__} on a scanned tree") from exc
+        messages = [str(e.problem) for e in inputs.errors]
+        for text in [*reports, *messages]:
+            if FILE_CANARY in text or FILE_CANARY.lower() in text:
+                raise Failure("a file outside the tree reached a report")
+            if ENV_CANARY_VALUE in text:
+                raise Failure("the environment reached a report")
+        return ReadResult(NAME, "walk") if inputs.results else None
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+#: Scratch space for the walk target: memory-backed where the system has it.
+_SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
 def _signature(exc: BaseException) -> str:
     """Where it broke: the exception chain's types and the innermost frame."""
     root: BaseException = exc
@@ -289,15 +487,17 @@ def _signature(exc: BaseException) -> str:
     return f"{type(root).__name__} at {where}: {str(exc)[:80]}"
 
 
-def _try(data: bytes, policy: Policy | None) -> str | None:
+def _try(data: bytes, policy: Policy | None, reader: str = "") -> str | None:
     try:
-        check_one(data, policy)
+        check_one(data, policy, reader)
     except (Failure, SafetyNet) as exc:
         return _signature(exc)
     return None
 
 
-def minimize(data: bytes, signature: str, policy: Policy | None, budget: int = 3000) -> bytes:
+def minimize(
+    data: bytes, signature: str, policy: Policy | None, budget: int = 3000, reader: str = ""
+) -> bytes:
     """Remove byte chunks (halves, quarters ... single bytes) while the same failure persists."""
     chunk = max(len(data) // 2, 1)
     tries = 0
@@ -307,7 +507,7 @@ def minimize(data: bytes, signature: str, policy: Policy | None, budget: int = 3
         while start < len(data) and tries < budget:
             candidate = data[:start] + data[start + chunk :]
             tries += 1
-            if candidate and _try(candidate, policy) == signature:
+            if candidate and _try(candidate, policy, reader) == signature:
                 data = candidate
                 shrunk = True
             else:
@@ -336,7 +536,7 @@ def run_reader(
         stats.inputs += 1
         before = time.perf_counter()
         try:
-            result = check_one(data, policy)
+            result = check_one(data, policy, reader)
         except (Failure, SafetyNet) as exc:
             if isinstance(exc, Failure):
                 stats.crashes += 1
@@ -370,7 +570,8 @@ def run_reader(
     crash_dir.mkdir(parents=True, exist_ok=True)
     for label, found in (("crash", stats.found), ("caught", stats.caught)):
         for number, crash in enumerate(found.values(), 1):
-            crash.data = minimize(crash.data, crash.signature, policy)
+            budget = 200 if reader == "walk" else 3000  # each walk try builds a tree
+            crash.data = minimize(crash.data, crash.signature, policy, budget, reader)
             stem = crash_dir / f"{reader}-{label}-{number}"
             stem.with_suffix(".bin").write_bytes(crash.data)
             stem.with_suffix(".txt").write_text(
@@ -440,6 +641,11 @@ def main(argv: list[str] | None = None) -> int:
         help="where crashing and slow inputs are written",
     )
     args = parser.parse_args(argv)
+    if os.environ.get(ENV_CANARY) != ENV_CANARY_VALUE and argv is None:
+        # /proc/self/environ shows the environment a process started with:
+        # start again with the canary in it, so an include of it would show.
+        env = {**os.environ, ENV_CANARY: ENV_CANARY_VALUE}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     gate = not args.no_gate
     print(

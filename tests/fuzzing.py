@@ -11,8 +11,10 @@ imports Hypothesis or pytest: the benchmark runs without them.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import orjson
@@ -393,6 +395,178 @@ def mutate_tag_value(choose: Chooser, data: bytes) -> bytes:
     if chance(choose, 5):
         out = reencode(choose, out)
     return out
+
+
+#: Lines that matter to YAML's syntax or to the gate's YAML loaders' limits.
+YAML_LINES = (
+    "a: &a [1, 2, 3]",
+    "b: [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+    "c: [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]",
+    "d: [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]",
+    "e: &e {x: *e}",
+    "f: *undefined",
+    "<<: *a",
+    "<<: {image: mariadb:11}",
+    "version: !!python/object/apply:os.system ['echo pwned']",
+    "x: !!binary aGVsbG8=",
+    "x: !Ref something",
+    "y: !!set {a, b}",
+    "? [complex, key]",
+    ": value",
+    "---",
+    "...",
+    "%YAML 1.1",
+    "%TAG ! tag:example.com,2000:",
+    "image: {{ .Values.image }}",
+    "\tkey: tab-indented",
+    "key: 'unterminated",
+    'key: "\\x00\\ud800"',
+    "key: |\n  block\n  text",
+    "entries:",
+    "- id: LIC-0001",
+    "  kind: license",
+    "  expires: 2026-02-30",
+    "  created: 2026-7-1",
+    "images:",
+    "  - repository: docker.io/bitnami/postgresql",
+    "image:\n  registry: docker.io\n  repository: mongo\n  tag: '7'",
+    "[" * 200 + "]" * 200,
+    "{" * 200 + "}" * 200,
+)
+_YAML_OPS = ("line", "line", "duplicate", "delete", "indent", "value", "swap", "truncate")
+
+
+def mutate_yaml(choose: Chooser, data: bytes) -> bytes:
+    """Line edits: anchors, aliases and bombs, tags, duplicated keys, odd indentation."""
+    lines = data.decode("utf-8", "surrogateescape").split("\n")
+    for _ in range(choose.integer(1, 6)):
+        if not lines:
+            lines = [""]
+        op = choose.pick(_YAML_OPS)
+        index = choose.integer(0, len(lines) - 1)
+        if op == "line":
+            indent = " " * choose.pick((0, 0, 2, 4, 1))
+            lines.insert(index, indent + choose.pick(YAML_LINES))
+        elif op == "duplicate":
+            lines[index:index] = [lines[index]] * choose.integer(1, 3)
+        elif op == "delete":
+            del lines[index]
+        elif op == "indent":
+            lines[index] = " " * choose.integer(0, 9) + lines[index].lstrip(" ")
+        elif op == "value":
+            key, colon, _ = lines[index].partition(":")
+            value = choose.text().replace("\n", " ")
+            lines[index] = f"{key}{colon} {value}" if colon else value
+        elif op == "swap":
+            other = choose.integer(0, len(lines) - 1)
+            lines[index], lines[other] = lines[other], lines[index]
+        else:
+            del lines[index:]
+    return "\n".join(lines).encode("utf-8", "surrogateescape")
+
+
+#: Names a tree entry may have: inputs, folders the walk treats specially, odd bytes.
+WALK_NAMES = (
+    "requirements.txt",
+    "requirements-dev.txt",
+    "constraints.txt",
+    "bom.json",
+    "sbom.cdx.json",
+    "x.spdx",
+    "data.json",
+    "output.xml",
+    "Chart.yaml",
+    "Chart.lock",
+    "values.yaml",
+    "compose.yaml",
+    "deploy.yaml",
+    "Dockerfile",
+    "package-lock.json",
+    "poetry.lock",
+    "uv.lock",
+    "pyvenv.cfg",
+    "CACHEDIR.TAG",
+    "package.json",
+    "README.md",
+    "bom-\udcff.json",
+    "requirements\n.txt",
+    "\x1b[31mbom.json",
+)
+WALK_FOLDERS = (
+    "a",
+    "b",
+    "node_modules",
+    "venv",
+    ".venv",
+    ".git",
+    "site-packages",
+    "charts",
+    "requirements",
+    "bin",
+    "env",
+    "__pycache__",
+)
+#: Where links and includes may point; ``{canary}`` is a file outside the tree.
+WALK_TARGETS = (
+    "{canary}",
+    "../{canary_name}",
+    "../../{canary_name}",
+    "/proc/self/environ",
+    "/etc/shadow",
+    "/dev/zero",
+    "/dev/stdin",
+    ".",
+    "..",
+    "missing.txt",
+    "requirements.txt",
+    "a/requirements.txt",
+)
+_WALK_KINDS = ("file", "file", "file", "file", "fifo", "link", "link", "include", "dir")
+
+
+def walk_spec(choose: Chooser, seeds: Sequence[bytes]) -> bytes:
+    """A random tree as JSON: entries (path, kind, content or target) for :func:`build_tree`."""
+    entries: list[dict[str, Any]] = []
+    for _ in range(choose.integer(1, 12)):
+        depth = choose.integer(0, 3)
+        path = [choose.pick(WALK_FOLDERS) for _ in range(depth)] + [choose.pick(WALK_NAMES)]
+        kind = choose.pick(_WALK_KINDS)
+        entry: dict[str, Any] = {"path": path, "kind": kind}
+        if kind == "file":
+            seed = choose.pick(seeds)
+            entry["content"] = mutate_bytes(choose, seed, seeds).decode("latin-1")
+        elif kind in ("link", "include"):
+            entry["target"] = choose.pick(WALK_TARGETS)
+        entries.append(entry)
+    return json.dumps(entries).encode("ascii")  # orjson refuses the surrogate-escaped names
+
+
+def build_tree(spec: bytes, root: Path, canary: Path) -> None:
+    """Create the entries of :func:`walk_spec` under ``root`` (created); odd ones are let be."""
+    import os
+
+    root.mkdir(parents=True, exist_ok=True)
+    for entry in json.loads(spec):
+        parts = [str(p) for p in entry["path"]]
+        target = root.joinpath(*parts)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            kind = entry["kind"]
+            where = str(entry.get("target", "")).format(canary=canary, canary_name=canary.name)
+            if target.exists() or target.is_symlink():
+                continue
+            if kind == "file":
+                target.write_bytes(str(entry["content"]).encode("latin-1"))
+            elif kind == "fifo":
+                os.mkfifo(target)
+            elif kind == "link":
+                os.symlink(where, target)
+            elif kind == "include":
+                target.write_text(f"flask==3.1.0\n-r {where}\n-c {where}\n", encoding="utf-8")
+            else:
+                target.mkdir()
+        except (OSError, UnicodeError):
+            continue
 
 
 def json_paths(doc: Any, limit: int = 4000) -> list[JsonPath]:
