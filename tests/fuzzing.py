@@ -462,7 +462,11 @@ def mutate_yaml(choose: Chooser, data: bytes) -> bytes:
             lines[index], lines[other] = lines[other], lines[index]
         else:
             del lines[index:]
-    return "\n".join(lines).encode("utf-8", "surrogateescape")
+    text = "\n".join(lines)
+    try:
+        return text.encode("utf-8", "surrogateescape")  # the seed's own undecodable bytes
+    except UnicodeEncodeError:  # a lone surrogate from choose.text(): as invalid UTF-8
+        return text.encode("utf-8", "surrogatepass")
 
 
 #: Names a tree entry may have: inputs, folders the walk treats specially, odd bytes.
