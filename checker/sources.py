@@ -206,7 +206,10 @@ def discover(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Discovery:
         if current != str(root):
             reason = None
             if _is_venv(current, names):
-                reason = "virtual environment (pyvenv.cfg and its interpreter; check it with --env)"
+                reason = (
+                    "virtual environment (pyvenv.cfg and its interpreter): check the lockfile "
+                    "it was built from, or an SBOM of it"
+                )
             elif "CACHEDIR.TAG" in names and _is_cache(current):
                 reason = "cache folder (marked by CACHEDIR.TAG)"
             if reason is not None:
