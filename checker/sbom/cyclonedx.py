@@ -53,7 +53,6 @@ from __future__ import annotations
 
 import re
 from typing import Any, NoReturn
-from urllib.parse import unquote
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from xml.parsers.expat import ErrorString
 
@@ -63,6 +62,7 @@ from defusedxml.ElementTree import DefusedXMLParser
 from checker.errors import InputError
 from checker.images import image_from_component
 from checker.inputs import MAX_DEPTH, TOO_DEEP, excerpt, gc_paused, json_type, only_input_errors
+from checker.matching import purl_parts
 from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult, Severity
 
 FORMAT_JSON = "cyclonedx-json"
@@ -123,8 +123,6 @@ _NAMELESS_ATTRIBUTES = frozenset({"type", "bom-ref"})
 #: Marks a key that is absent, as opposed to present with ``null``.
 _ABSENT: Any = object()
 
-_PURL_SCHEME_TYPE = re.compile(r"^[A-Za-z][A-Za-z0-9.+-]*$")
-_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 #: name, version, purl, group, scope, licenses and nested list of an XML element.
 _Fields = tuple[
@@ -1135,38 +1133,3 @@ def _purl_type(purl: str) -> str:
     rest = purl[4:].lstrip("/")
     end = rest.find("/")
     return rest[:end].lower() if end > 0 else ""
-
-
-def purl_parts(purl: str) -> tuple[str, str, str, str | None] | None:
-    """(type, namespace, name, version) of a purl, percent-decoded; None if it does not parse.
-
-    Stricter than :func:`checker.matching.parse_purl` where that matters to
-    a reader: a malformed percent-escape (``pkg:deb/%%``) or a name that is
-    empty once decoded makes it no purl. Type and namespace keep the case
-    they were written in, for a name taken from the purl. Used on the rare
-    paths only (distribution purls, nameless components), so it may split
-    the whole purl.
-    """
-    if purl[:4].lower() != "pkg:":
-        return None
-    body = purl[4:].lstrip("/")
-    cut = len(body)
-    for mark in "?#":
-        found = body.find(mark)
-        if 0 <= found < cut:
-            cut = found
-    path = body[:cut]
-    purl_type, slash, rest = path.partition("/")
-    if not slash or not _PURL_SCHEME_TYPE.match(purl_type) or _BAD_PERCENT.search(path):
-        return None
-    rest = rest.strip("/")
-    version: str | None = None
-    at = rest.find("@", rest.rfind("/") + 1)
-    if at >= 0:
-        version = unquote(rest[at + 1 :]) or None
-        rest = rest[:at]
-    namespace, _, name = rest.rpartition("/")
-    name = unquote(name)
-    if not name.strip() or not name.isprintable():
-        return None
-    return purl_type.lower(), unquote(namespace), name, version

@@ -29,6 +29,7 @@ from typing import Any
 from checker.errors import InputError
 from checker.images import IMAGE_PURL_TYPES, image_from_purl_text, parse_image, split_reference
 from checker.inputs import excerpt, json_type
+from checker.matching import purl_parts
 from checker.model import (
     Component,
     ImageRef,
@@ -39,7 +40,7 @@ from checker.model import (
     ReadResult,
     Severity,
 )
-from checker.sbom.cyclonedx import OS_PURL_TYPES, purl_parts
+from checker.sbom.cyclonedx import OS_PURL_TYPES
 
 #: How far into a text file the tag-value sniffer looks. Detection must stay
 #: cheap on large non-SPDX inputs, and every SPDX writer puts the version first.
