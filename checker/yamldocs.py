@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 import yaml
 
 from checker.errors import InputError, Problem
-from checker.inputs import decode_text, line_col
+from checker.inputs import decode_text, excerpt, line_col
 from checker.model import Note, Origin
 
 #: Largest YAML text read, in characters. Rendered manifests of large
@@ -83,12 +83,15 @@ class Limits:
     plain_tags_only: bool = False
 
 
+#: Largest configuration file (policy, register, ADR front matter), in bytes and characters.
+MAX_CONFIG_SIZE = 4 * 1024 * 1024
+
 #: Deployment artifacts: charts, values, manifests, compose files.
 ARTIFACTS = Limits()
 #: Files that configure the gate (policy, VEX register, ADR front matter):
 #: a few hundred entries at most, reviewed by people, so far tighter caps.
 CONFIG = Limits(
-    max_chars=4 * 1024 * 1024,
+    max_chars=MAX_CONFIG_SIZE,
     max_nodes=200_000,
     max_documents=1,
     max_nesting=64,
@@ -331,7 +334,7 @@ def _compose(text: str, path: str, line_offset: int, limits: Limits) -> list[yam
 
     Written here rather than taken from PyYAML: its composers recurse once
     per nesting level, while this one keeps an explicit stack, refuses
-    nesting deeper than :data:`MAX_NESTING` and checks each document's
+    nesting deeper than the limits allow and checks each document's
     expanded size as soon as it is complete.
     """
     max_documents = limits.max_documents or MAX_DOCUMENTS
@@ -346,11 +349,9 @@ def _compose(text: str, path: str, line_offset: int, limits: Limits) -> list[yam
             if isinstance(event, yaml.DocumentStartEvent):
                 node = _compose_document(loader, line_offset, nesting, limits.plain_tags_only)
                 if len(nodes) >= max_documents:
-                    many = (
-                        "one YAML document"
-                        if max_documents == 1
-                        else (f"{max_documents:,} YAML documents")
-                    )
+                    many = f"{max_documents:,} YAML documents"
+                    if max_documents == 1:
+                        many = "one YAML document"
                     raise _Refused(
                         node.start_mark.line + 1 + line_offset,
                         f"holds more than {many}; refusing to read further",
@@ -378,7 +379,7 @@ def _compose_document(
         if plain_tags_only and tag not in (None, "!") and tag not in _PLAIN_TAGS:
             raise _Refused(
                 _line(event.start_mark) + line_offset,
-                f"has the YAML tag {_shown(str(tag))}; this file is plain YAML, tags that "
+                f"has the YAML tag {excerpt(str(tag), 60)}; this file is plain YAML, tags that "
                 "construct objects or change types are refused",
             )
         if isinstance(event, yaml.AliasEvent):
@@ -590,7 +591,7 @@ class _Converter:
                     Problem(
                         self.path,
                         f"line {self.line(key_node)}",
-                        f"duplicate key {_shown(name)} (first at line {mapping.lines[name]}); "
+                        f"duplicate key {excerpt(name, 60)} (first at line {mapping.lines[name]}); "
                         "YAML keys must be unique and tools disagree on which one wins: "
                         "remove one",
                     )
@@ -620,9 +621,3 @@ class _Converter:
                     if name in merged.info:
                         mapping.info[name] = merged.info[name]
                     mapping[name] = item
-
-
-def _shown(name: str) -> str:
-    """A key for a message: quoted, escaped and cut short (keys are input text)."""
-    text = repr(name[:60])
-    return text if len(name) <= 60 else text + "..."

@@ -21,8 +21,8 @@ from checker.inputs import read_bytes
 
 Key = tuple[str | int, ...]
 
-#: Largest configuration file read, in bytes (see :data:`checker.yamldocs.CONFIG`).
-MAX_CONFIG_BYTES = 4 * 1024 * 1024
+#: Largest configuration file read, in bytes (the loader's cap in characters, too).
+MAX_CONFIG_BYTES = yamldocs.MAX_CONFIG_SIZE
 
 
 @dataclass(slots=True)

@@ -69,10 +69,9 @@ from checker.output import stale_temporaries, write_atomic
 from checker.vex.register import (
     RegisterCheck,
     load_register,
-    load_register_yaml,
     register_files,
 )
-from checker.yamlio import MAX_CONFIG_BYTES
+from checker.yamlio import MAX_CONFIG_BYTES, load_yaml
 
 #: What a new register file starts with.
 NEW_FILE = "# VEX register: see checker/vex/register.py for the schema.\nversion: 1\nentries:\n"
@@ -207,7 +206,7 @@ def append_text(original: str, block_for: Any, path: str) -> tuple[str, int]:
     ``block_for(indent)`` renders the block. Raises :class:`UsageError` when
     the file's shape does not allow appending without re-writing it.
     """
-    doc, problems = load_register_yaml(original, path)
+    doc, problems = load_yaml(original, path)
     if doc is None or problems:
         raise PolicyError(
             f"{path} cannot be appended to until it is fixed", problems or [Problem(path, "", "")]
@@ -461,8 +460,8 @@ def _refuse_new_problems(
 
 def _check_round_trip(original: str, text: str, fields: Fields, path: str) -> None:
     """The new text must hold the old data plus exactly the new entry."""
-    old, _ = load_register_yaml(original, path)
-    new, _ = load_register_yaml(text, path)
+    old, _ = load_yaml(original, path)
+    new, _ = load_yaml(text, path)
     assert old is not None and new is not None
     old_data = old.data if isinstance(old.data, dict) else {}
     new_data = new.data if isinstance(new.data, dict) else {}

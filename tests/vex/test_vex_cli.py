@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from vex_helpers import DATA, JUICE_SHOP, TODAY_ARG, corpus, license_entry, repository, run
 
-from checker.vex.register import load_register_yaml
+from checker.yamlio import load_yaml
 
 AGPL = DATA / "agpl-service.cdx.json"
 
@@ -98,7 +98,7 @@ def test_reviewer_round_trip(
 
     text = register.read_text(encoding="utf-8")
     assert text.startswith(shipped)  # nothing before the new entries moved
-    doc, problems = load_register_yaml(text, str(register))
+    doc, problems = load_yaml(text, str(register))
     assert problems == [] and doc is not None
     assert [e["id"] for e in doc.data["entries"]] == ["LIC-0001", "VULN-0001"]
     assert doc.data["entries"][0]["created"] == "2026-06-01"
@@ -169,7 +169,7 @@ def test_add_never_loses_entries_or_comments(
         "  reason: 'Offline report builder only: not distributed, not a network service.'\n"
         in added
     )
-    doc, problems = load_register_yaml(after, str(register))
+    doc, problems = load_yaml(after, str(register))
     assert problems == [] and doc is not None
     assert [e["id"] for e in doc.data["entries"]] == ["LIC-0007", "LIC-0008"]
 

@@ -25,7 +25,7 @@ from checker.cli import main
 from checker.errors import UsageError
 from checker.vex import edit
 from checker.vex.edit import Added, add_entry, license_fields, lock_path
-from checker.vex.register import load_register_yaml
+from checker.yamlio import load_yaml
 
 ADD = [
     "vex",
@@ -51,7 +51,7 @@ def add_args(component: str) -> list[str]:
 
 
 def entries(register: Path) -> list[dict[str, object]]:
-    doc, problems = load_register_yaml(register.read_text(encoding="utf-8"), str(register))
+    doc, problems = load_yaml(register.read_text(encoding="utf-8"), str(register))
     assert problems == [] and doc is not None
     return list(doc.data["entries"] or [])
 
@@ -181,7 +181,7 @@ def test_writers_killed_at_random_moments_never_corrupt_the_register(
 
 
 def entries_of(text: str, register: Path) -> list[dict[str, object]]:
-    doc, problems = load_register_yaml(text, str(register))
+    doc, problems = load_yaml(text, str(register))
     assert problems == [] and doc is not None
     return list(doc.data["entries"] or [])
 
