@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from checker.errors import InputError
-from checker.inputs import DEFAULT_MAX_BYTES, gc_paused
+from checker.inputs import DEFAULT_MAX_BYTES, escape_controls, gc_paused
 from checker.licenses import Evaluation, Normalized, Outcome, consistent
 from checker.matching import parse_purl
 from checker.model import (
@@ -401,8 +401,7 @@ def _note_findings(result: ReadResult) -> Iterable[Finding]:
 
 
 def _bounded(message: str) -> str:
-    cut = message[:MAX_NOTE_CHARS]
-    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    shown = escape_controls(message[:MAX_NOTE_CHARS])
     return shown + (" [cut]" if len(message) > MAX_NOTE_CHARS else "")
 
 

@@ -74,8 +74,12 @@ def display_path(path: str | os.PathLike[str]) -> str:
         raw = text.encode("utf-8", "surrogateescape")
     except UnicodeEncodeError:
         raw = text.encode("utf-8", "backslashreplace")
-    decoded = raw.decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in decoded)
+    return escape_controls(raw.decode("utf-8", "backslashreplace"))
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every unprintable character as its backslash escape (``\\n``, ``\\x1b``)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def excerpt(text: str, limit: int = 80) -> str:
@@ -99,6 +103,16 @@ def file_kind(mode: int) -> str | None:
     return None
 
 
+#: How inputs are opened: never blocking (a FIFO opens at once, then fails
+#: the regular-file check), never becoming a controlling terminal.
+READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)
+
+
 def read_bytes(
     path: Path,
     max_bytes: int = DEFAULT_MAX_BYTES,
@@ -114,10 +128,8 @@ def read_bytes(
     up to its size: the limit is never allocated up front.
     """
     name = display_path(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
-    flags |= getattr(os, "O_NOCTTY", 0)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, READ_FLAGS)
     except FileNotFoundError:
         raise InputError(name, "", "file not found") from None
     except OSError as exc:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checker.errors import InputError
-from checker.inputs import DEFAULT_MAX_BYTES, display_path, file_kind, read_bytes
+from checker.inputs import DEFAULT_MAX_BYTES, READ_FLAGS, display_path, file_kind, read_bytes
 from checker.model import ReadResult
 from checker.scope import Scope
 
@@ -100,9 +100,8 @@ def _looks_like_sbom(path: Path, head: bytes, max_bytes: int) -> bool:
 
 def _open_regular(path: Path) -> int | None:
     """A descriptor on ``path`` if it is a regular file; never blocks on a FIFO."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        fd = os.open(path, flags)
+        fd = os.open(path, READ_FLAGS)
     except OSError:
         return None
     try:
@@ -114,12 +113,13 @@ def _open_regular(path: Path) -> int | None:
     return None
 
 
-def _head(path: Path) -> bytes:
+def _head(path: Path, size: int = SNIFF_BYTES) -> bytes:
+    """The first ``size`` bytes of a regular file; nothing for anything else."""
     fd = _open_regular(path)
     if fd is None:
         return b""
     try:
-        return os.read(fd, SNIFF_BYTES)
+        return os.read(fd, size)
     except OSError:
         return b""
     finally:
@@ -127,13 +127,17 @@ def _head(path: Path) -> bytes:
 
 
 def _marker_later(path: Path, max_bytes: int) -> bool:
-    """Whether an SBOM marker appears anywhere in the file (a JSON key order is free)."""
+    """Whether an SBOM marker appears past the head (a JSON key order is free).
+
+    The head has been searched already; the search goes on from its end,
+    overlapping by a marker's length, up to the input limit.
+    """
     fd = _open_regular(path)
     if fd is None:
         return False
     try:
+        read = os.lseek(fd, SNIFF_BYTES - _OVERLAP, os.SEEK_SET)
         tail = b""
-        read = 0
         while read <= max_bytes:
             chunk = os.read(fd, 1024 * 1024)
             if not chunk:
@@ -161,15 +165,8 @@ def _is_venv(folder: str, names: set[str]) -> bool:
 
 def _is_cache(folder: str) -> bool:
     """A folder marked as a cache: a regular ``CACHEDIR.TAG`` that starts with the signature."""
-    fd = _open_regular(Path(folder, "CACHEDIR.TAG"))  # a FIFO of that name must not block
-    if fd is None:
-        return False
-    try:
-        return os.read(fd, len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
+    marker = _head(Path(folder, "CACHEDIR.TAG"), len(CACHEDIR_SIGNATURE))  # a FIFO: b""
+    return marker == CACHEDIR_SIGNATURE
 
 
 def _passed_over(entry: os.DirEntry[str], siblings: set[str]) -> str | None:
