@@ -34,9 +34,6 @@ from checker.inputs import json_type, load_json
 from checker.lockfiles._common import guarded, json_key, redact_url
 from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult, Severity
 
-#: Entries a reader cannot name may be any package: they fail the run.
-ERROR = Severity.ERROR
-
 FORMAT = "npm-lock"
 
 SUPPORTED_VERSIONS = (1, 2, 3)
@@ -109,7 +106,9 @@ class _Packages:
         for key, entry in packages.items():
             where = json_key("$.packages", key)
             if type(entry) is not dict:
-                self.note(where, f"is a JSON {json_type(entry)}, expected an object", ERROR)
+                self.note(
+                    where, f"is a JSON {json_type(entry)}, expected an object", Severity.ERROR
+                )
                 continue
             if entry.get("link") is True:
                 self.link(key, entry, packages, where)
@@ -140,7 +139,7 @@ class _Packages:
             if subject:
                 name = "(root project)" if key == "" else key
             else:
-                self.note(where, "entry has no package name; it cannot be checked", ERROR)
+                self.note(where, "entry has no package name; it cannot be checked", Severity.ERROR)
                 return None
         name = name.strip()
         version = entry.get("version")
@@ -289,7 +288,7 @@ def _read_v1(doc: dict[str, Any], path: str, result: ReadResult) -> None:
                 Note(
                     Origin(path, base),
                     f"is a JSON {json_type(dependencies)}, expected an object",
-                    ERROR,
+                    Severity.ERROR,
                 )
             )
             continue
@@ -298,7 +297,7 @@ def _read_v1(doc: dict[str, Any], path: str, result: ReadResult) -> None:
             where = json_key(base, name)
             if type(entry) is not dict:
                 result.notes.append(
-                    Note(Origin(path, where), f"is a JSON {json_type(entry)}", ERROR)
+                    Note(Origin(path, where), f"is a JSON {json_type(entry)}", Severity.ERROR)
                 )
                 continue
             component = _v1_component(str(name), entry, path, where, result.notes)
@@ -317,7 +316,7 @@ def _v1_component(
 ) -> Component | None:
     name = name.strip()
     if not name:
-        notes.append(Note(Origin(path, where), "entry has no package name", ERROR))
+        notes.append(Note(Origin(path, where), "entry has no package name", Severity.ERROR))
         return None
     raw = entry.get("version")
     version = raw.strip() if type(raw) is str and raw.strip() else None

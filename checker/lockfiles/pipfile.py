@@ -18,9 +18,6 @@ from checker.inputs import json_type, load_json
 from checker.lockfiles._common import guarded, json_key, pypi_library, redact_url, text_or_none
 from checker.model import Note, Origin, ReadResult, Severity
 
-#: Entries a reader cannot name may be any package: they fail the run.
-ERROR = Severity.ERROR
-
 FORMAT = "pipfile-lock"
 
 SUPPORTED_SPEC = 6
@@ -73,12 +70,16 @@ def _entry(
     if type(entry) is not dict:
         # Pipfile syntax ("*") in a lock: a hand-edited or broken file.
         result.notes.append(
-            Note(Origin(path, where), f"is a JSON {json_type(entry)}, expected an object", ERROR)
+            Note(
+                Origin(path, where),
+                f"is a JSON {json_type(entry)}, expected an object",
+                Severity.ERROR,
+            )
         )
         return
     name = name.strip()
     if not name:
-        result.notes.append(Note(Origin(path, where), "entry has no package name", ERROR))
+        result.notes.append(Note(Origin(path, where), "entry has no package name", Severity.ERROR))
         return
     raw = text_or_none(entry.get("version"))
     version: str | None = None

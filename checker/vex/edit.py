@@ -359,19 +359,40 @@ def add_entry(
         what = "is not a folder" if folder.exists() else "does not exist"
         raise UsageError(f"cannot add to {display_path(path)}: {display_path(folder)} {what}")
     with register_lock(path, lock_timeout):
+        # Everything that decides the new text happens here, under the lock.
         for leftover in stale_temporaries(path):  # a writer killed mid-write; none runs now
             with contextlib.suppress(OSError):
                 leftover.unlink()
-        return _add_locked(
-            path,
-            fields,
-            approver=approver,
-            reference=reference,
-            expires=expires,
-            adr_ids=adr_ids,
-            today=today,
-            adr_dir=adr_dir,
+        kind = str(dict(fields)["kind"])
+        original = _read(path)
+        folder_files = register_files(folder)
+        files = sorted({*folder_files, path})
+        before = load_register(
+            files, adr_ids=adr_ids, today=today, texts={path: original}, adr_dir=adr_dir
         )
+        entry_id = next_id(before.register.ids(), kind)
+        full: Fields = [
+            ("id", entry_id),
+            *fields,
+            ("approver", " ".join(approver.split())),
+            ("reference", reference.strip()),
+            ("created", today.isoformat()),
+            ("expires", expires.strip()),
+        ]
+        text, start = append_text(original, lambda indent: render_entry(full, indent), str(path))
+        after = load_register(
+            files, adr_ids=adr_ids, today=today, texts={path: text}, adr_dir=adr_dir
+        )
+        _refuse_new_problems(before, after, path, start, entry_id)
+        _check_round_trip(original, text, full, str(path))
+        if _read(path) != original:  # an editor that ignores the lock saved meanwhile
+            raise UsageError(
+                f"{display_path(path)} changed while the entry was prepared; run the command again"
+            )
+        write_atomic(path, text)  # keeps the mode and owner; on disk when it returns
+        known = _keyed(before.warnings)
+        new_warnings = [w for w in after.warnings if (w.path, w.location, w.message) not in known]
+        return Added(entry_id, path, text, new_warnings)
 
 
 def _read(path: Path) -> str:
@@ -392,49 +413,6 @@ def _read(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise UsageError(f"{display_path(path)} is not UTF-8 text ({exc.reason})") from None
-
-
-def _add_locked(
-    path: Path,
-    fields: Fields,
-    *,
-    approver: str,
-    reference: str,
-    expires: str,
-    adr_ids: Collection[str] | None,
-    today: date,
-    adr_dir: str,
-) -> Added:
-    """The addition itself; the caller holds the lock, so what is read here is current."""
-    kind = str(dict(fields)["kind"])
-    original = _read(path)
-    folder_files = register_files(path.parent) if path.parent.is_dir() else []
-    files = sorted({*folder_files, path})
-    before = load_register(
-        files, adr_ids=adr_ids, today=today, texts={path: original}, adr_dir=adr_dir
-    )
-    entry_id = next_id(before.register.ids(), kind)
-    full: Fields = [
-        ("id", entry_id),
-        *fields,
-        ("approver", " ".join(approver.split())),
-        ("reference", reference.strip()),
-        ("created", today.isoformat()),
-        ("expires", expires.strip()),
-    ]
-    text, start = append_text(original, lambda indent: render_entry(full, indent), str(path))
-    after = load_register(files, adr_ids=adr_ids, today=today, texts={path: text}, adr_dir=adr_dir)
-    _refuse_new_problems(before, after, path, start, entry_id)
-    _check_round_trip(original, text, full, str(path))
-    if _read(path) != original:  # an editor that ignores the lock saved meanwhile
-        raise UsageError(
-            f"{display_path(path)} changed while the entry was prepared; run the command again"
-        )
-    write_atomic(path, text)  # keeps the mode and owner; on disk when it returns
-    new_warnings = [
-        w for w in after.warnings if (w.path, w.location, w.message) not in _keyed(before.warnings)
-    ]
-    return Added(entry_id, path, text, new_warnings)
 
 
 def _refuse_new_problems(
