@@ -56,7 +56,8 @@ sys.path.insert(0, str(ROOT))
 
 from checker.artifacts import compose, helm, kubernetes, read_artifact, values  # noqa: E402
 from checker.errors import InputError  # noqa: E402
-from checker.gate import Evaluator, RunResult, evaluate_results  # noqa: E402
+from checker.evaluation import Evaluator  # noqa: E402
+from checker.gate import evaluate_results  # noqa: E402
 from checker.licenses import Normalizer  # noqa: E402
 from checker.model import ReadResult  # noqa: E402
 from checker.policy import Policy, _decisions, _license_policy, load_policy  # noqa: E402
@@ -64,6 +65,7 @@ from checker.report import json as json_report  # noqa: E402
 from checker.report import junit, markdown, sarif  # noqa: E402
 from checker.report import text as text_report  # noqa: E402
 from checker.report.text import render_trace  # noqa: E402
+from checker.results import RunResult  # noqa: E402
 from checker.sbom import parse_input  # noqa: E402
 from checker.sources import read_paths  # noqa: E402
 from checker.vex.register import parse_register_file  # noqa: E402

@@ -30,11 +30,12 @@ from checker.errors import (
     UsageError,
 )
 from checker.inputs import DEFAULT_MAX_BYTES, display_path
+from checker.model import Severity
 from checker.output import write_atomic
 from checker.policy import Policy, adr_index, load_policy
 
 if TYPE_CHECKING:
-    from checker.gate import RunResult
+    from checker.results import RunResult
     from checker.vex.loader import VexSet
 
 #: The register folder ``check`` reads when it exists and ``--vex`` is not given.
@@ -554,8 +555,11 @@ def _vex(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    from checker.gate import Evaluator, find_components, read_all
+    from checker import evidence
+    from checker.evaluation import Evaluator
+    from checker.gate import read_all
     from checker.report.text import render_trace
+    from checker.search import find_components
 
     if not args.paths and not args.env:
         raise UsageError("give the SBOM paths to look in, and/or --env")
@@ -572,12 +576,12 @@ def _explain(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_INPUT if errors else EXIT_USAGE
-    evaluator = Evaluator(policy)
+    evaluator = Evaluator(policy, evidence.for_run(results))
     failed = False
     for component in matches:
         trace = evaluator.trace(component)
         sys.stdout.write(render_trace(trace))
-        failed = failed or any(f.severity.value == "error" for f in trace.findings)
+        failed = failed or any(f.severity is Severity.ERROR for f in trace.findings)
     if errors:
         return EXIT_INPUT
     return EXIT_VIOLATIONS if failed else EXIT_PASS

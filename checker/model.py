@@ -11,6 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checker.rules import RuleId
 
 
 class Severity(StrEnum):
@@ -54,19 +58,31 @@ class Origin:
         return f"{self.path}:{self.location}" if self.location else self.path
 
 
+class EvidenceForm(StrEnum):
+    """How an input expressed a license statement; the trace shows it."""
+
+    #: An SPDX expression field.
+    EXPRESSION = "expression"
+    #: An SPDX license id field.
+    ID = "id"
+    #: Free text.
+    NAME = "name"
+    #: A Python trove classifier.
+    CLASSIFIER = "classifier"
+    #: Taken from the decision table because no input stated one.
+    POLICY = "policy"
+
+
 @dataclass(slots=True)
 class LicenseEvidence:
     """One license statement as the input gave it, before any normalization.
 
-    ``form`` says how the input expressed it: ``expression`` (an SPDX
-    expression field), ``id`` (an SPDX id field), ``name`` (free text),
-    ``classifier`` (a Python trove classifier) or ``policy`` (taken from the
-    decision table because the input carried none).
+    ``form`` says how the input expressed it (:class:`EvidenceForm`).
     """
 
     text: str
     origin: Origin
-    form: str = "expression"
+    form: EvidenceForm = EvidenceForm.EXPRESSION
     acknowledgement: str | None = None
 
 
@@ -182,7 +198,7 @@ class Acceptance:
 class Finding:
     """One verdict about one component, in the shape every report writes."""
 
-    rule: str
+    rule: RuleId
     severity: Severity
     component: ComponentRef
     message: str

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,17 @@ from checker.model import Component, Kind, Severity
 from checker.versions import VersionRange, parse_range
 from checker.yamlio import Collector, Key, Located, describe, read_yaml_file
 
-DECISIONS = ("approved", "approved-byo", "rejected")
+
+class DecisionKind(StrEnum):
+    """What a decision-table row says about its component."""
+
+    APPROVED = "approved"
+    #: Approved only when the operator installs it; shipping it is a finding.
+    APPROVED_BYO = "approved-byo"
+    REJECTED = "rejected"
+
+
+DECISIONS = tuple(k.value for k in DecisionKind)
 KINDS = tuple(k.value for k in Kind)
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ADR = re.compile(r"^ADR-(\d{4})$")
@@ -47,7 +58,7 @@ class Decision:
 
     id: str
     name: str
-    decision: str
+    decision: DecisionKind
     rationale: str
     adr: str
     matcher: Matcher
@@ -288,6 +299,7 @@ def _decisions(
             c.add(
                 (*key, "decision"), f"decision {decision!r} must be one of {', '.join(DECISIONS)}"
             )
+            decision = None
         if adr is not None:
             match = _ADR.match(adr)
             if not match:
@@ -317,7 +329,7 @@ def _decisions(
             Decision(
                 id=ident,
                 name=name,
-                decision=decision,
+                decision=DecisionKind(decision),
                 rationale=" ".join(rationale.split()),
                 adr=adr,
                 matcher=matcher,
@@ -346,7 +358,7 @@ def _require_digest(
         return False
     if not value:
         return False
-    if decision == "rejected":
+    if decision == DecisionKind.REJECTED:
         c.add(
             here,
             "'require_digest' applies to approved and approved-byo rows; a rejected image "

@@ -11,9 +11,10 @@ from collections import Counter
 
 import pytest
 
-from checker.gate import RunResult, check
+from checker.gate import check
 from checker.model import Finding, Severity
 from checker.policy import Policy, load_policy
+from checker.results import RunResult
 from tests.helpers import ROOT, corpus_file
 
 

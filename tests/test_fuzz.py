@@ -32,12 +32,14 @@ from hypothesis.control import currently_in_test_context
 
 from checker.cli import main as cli_main
 from checker.errors import EXIT_INPUT, InputError
-from checker.gate import Evaluator, RunResult, evaluate_results
+from checker.evaluation import Evaluator
+from checker.gate import evaluate_results
 from checker.model import ReadResult
 from checker.policy import Policy, load_policy
 from checker.report import json as json_report
 from checker.report import text as text_report
 from checker.report.text import render_trace
+from checker.results import RunResult
 from checker.sbom import parse_input
 from tests.fuzzing import (
     CATCH_ALL,

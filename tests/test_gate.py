@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from checker.gate import Evaluator, RunResult, check, find_components, read_all
+from checker.evaluation import Evaluator
+from checker.gate import check, read_all
 from checker.model import Severity
 from checker.policy import Policy, load_policy
+from checker.results import RunResult
+from checker.search import find_components
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "gate"

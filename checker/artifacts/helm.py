@@ -55,7 +55,7 @@ from checker.artifacts.values import (
 )
 from checker.errors import InputError
 from checker.images import parse_image, unresolved_message
-from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult
+from checker.model import Component, EvidenceForm, Kind, LicenseEvidence, Note, Origin, ReadResult
 from checker.yamldocs import YMap, YSeq, load
 
 FORMAT_CHART = "helm-chart"
@@ -170,7 +170,7 @@ def _chart_licenses(meta: ChartMeta, annotations: YMap, source: str) -> None:
         if text and text not in seen:
             seen.add(text)
             origin = Origin(source, f"line {annotations.key_line(key)}")
-            meta.licenses.append(LicenseEvidence(text, origin, form="expression"))
+            meta.licenses.append(LicenseEvidence(text, origin, form=EvidenceForm.EXPRESSION))
 
 
 def _annotation_images(meta: ChartMeta, annotations: YMap, key: str, source: str) -> None:

@@ -32,7 +32,16 @@ from packageurl import PackageURL
 from checker.errors import InputError
 from checker.inputs import json_type, load_json
 from checker.lockfiles._common import guarded, json_key, redact_url
-from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult, Severity
+from checker.model import (
+    Component,
+    EvidenceForm,
+    Kind,
+    LicenseEvidence,
+    Note,
+    Origin,
+    ReadResult,
+    Severity,
+)
 
 FORMAT = "npm-lock"
 
@@ -216,7 +225,9 @@ def _licenses(
     if type(value) is str:
         text = value.strip()
         if text:
-            component.licenses.append(LicenseEvidence(text, Origin(path, location), "expression"))
+            component.licenses.append(
+                LicenseEvidence(text, Origin(path, location), EvidenceForm.EXPRESSION)
+            )
         else:
             notes.append(Note(Origin(path, location), f"{component.name}: license is empty"))
         return
@@ -236,7 +247,7 @@ def _licenses(
         statement: Any = item.get("type") if type(item) is dict else item
         if type(statement) is str and statement.strip():
             component.licenses.append(
-                LicenseEvidence(statement.strip(), Origin(path, item_location), "name")
+                LicenseEvidence(statement.strip(), Origin(path, item_location), EvidenceForm.NAME)
             )
             read += 1
     notes.append(

@@ -11,8 +11,8 @@ from typing import Any
 
 import orjson
 
-from checker.gate import RunResult
 from checker.model import Finding
+from checker.results import RunResult
 
 REPORT_VERSION = 1
 

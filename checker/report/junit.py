@@ -33,9 +33,10 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from checker.gate import RunResult, component_ref
+from checker.evaluation import component_ref
 from checker.model import ComponentRef, Finding, Severity
-from checker.report.sarif import rule_order
+from checker.results import RunResult
+from checker.rules import RuleId, rule_order
 
 #: Test cases for a component with no findings use this class name; those for
 #: a rule use ``rune-policy.<rule>``, so Jenkins groups them by rule.
@@ -86,7 +87,7 @@ class _Suite:
     format: str | None = None
     components: int = 0
     refs: dict[ComponentRef, None] = field(default_factory=dict)
-    orphans: dict[tuple[ComponentRef, str], list[Finding]] = field(default_factory=dict)
+    orphans: dict[tuple[ComponentRef, RuleId], list[Finding]] = field(default_factory=dict)
 
 
 def _testcase(ref: ComponentRef, rule: str | None, findings: list[Finding]) -> ET.Element:
@@ -116,7 +117,7 @@ def _testcase(ref: ComponentRef, rule: str | None, findings: list[Finding]) -> E
 
 def _suites(
     result: RunResult,
-) -> tuple[list[_Suite], dict[tuple[ComponentRef, str], list[Finding]]]:
+) -> tuple[list[_Suite], dict[tuple[ComponentRef, RuleId], list[Finding]]]:
     """Suites in input order, and the findings of components the inputs hold."""
     suites: dict[str, _Suite] = {}
     for read in result.inputs:
@@ -129,7 +130,7 @@ def _suites(
     known: set[ComponentRef] = set()
     for suite in suites.values():
         known.update(suite.refs)
-    by_ref: dict[tuple[ComponentRef, str], list[Finding]] = defaultdict(list)
+    by_ref: dict[tuple[ComponentRef, RuleId], list[Finding]] = defaultdict(list)
     extra: dict[str, _Suite] = {}
     for finding in result.findings:
         ref = finding.component
@@ -154,7 +155,7 @@ def _suites(
 def build(result: RunResult) -> ET.Element:
     """The ``testsuites`` element (what :func:`render` serializes; tests inspect it)."""
     suites, by_ref = _suites(result)
-    rules_of: dict[ComponentRef, list[str]] = defaultdict(list)
+    rules_of: dict[ComponentRef, list[RuleId]] = defaultdict(list)
     for ref, rule in by_ref:
         rules_of[ref].append(rule)
     root = ET.Element("testsuites", {"name": CLASSNAME})

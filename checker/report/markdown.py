@@ -25,9 +25,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
-from checker.gate import RunResult
 from checker.model import Finding, Severity
-from checker.report.sarif import rule_info, rule_order
+from checker.results import RunResult
+from checker.rules import RuleId, rule_info, rule_order
 
 #: Rows per table before the rest is summarized in one line.
 MAX_ROWS = 200
@@ -114,7 +114,7 @@ def render(result: RunResult, *, today: date | None = None, max_rows: int = MAX_
 
     if failing:
         lines.append("### Failures")
-        groups: dict[str, list[Finding]] = defaultdict(list)
+        groups: dict[RuleId, list[Finding]] = defaultdict(list)
         for finding in failing:
             groups[finding.rule].append(finding)
         for rule in sorted(groups, key=rule_order):

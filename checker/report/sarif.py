@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
@@ -36,8 +35,9 @@ from urllib.parse import quote
 import orjson
 
 from checker import __version__
-from checker.gate import RunResult
 from checker.model import Acceptance, Finding, Origin
+from checker.results import RunResult
+from checker.rules import Rule, rule_info, rule_order
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = (
@@ -51,207 +51,6 @@ SRCROOT = "%SRCROOT%"
 _EXPLAIN = " `rune-policy explain COMPONENT PATH...` prints the whole decision for one component."
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """What a reviewer needs to know about a rule id: what it means and what to do."""
-
-    id: str
-    name: str
-    short: str
-    full: str
-    help: str
-    level: str
-    tags: tuple[str, ...]
-
-
-#: Every stable rule id (see :mod:`checker.gate`), in the order reports list them:
-#: decisions about what is shipped first, then licenses, then the inputs.
-RULES: dict[str, Rule] = {
-    r.id: r
-    for r in (
-        Rule(
-            "rejected-component",
-            "RejectedComponent",
-            "Component rejected by the decision table",
-            "The decision table (policy/dependencies.yaml) rejects this component, whatever "
-            "its license says; the row names the ADR that gives the reason.",
-            "Remove the component from what is shipped or replace it with the approved "
-            "alternative the ADR names. If the decision itself should change, supersede the "
-            "ADR and change the row in a reviewed pull request; a time-limited exception goes "
-            "in the VEX register with an approver, a reference and an expiry date.",
-            "error",
-            ("supply-chain", "decision-table"),
-        ),
-        Rule(
-            "bundled-byo",
-            "BundledBringYourOwn",
-            "Bring-your-own component is shipped",
-            "The decision table approves this component only as bring-your-own (the operator "
-            "installs it), but the scanned artifact ships it: what the gate scans is what the "
-            "project ships.",
-            "Remove the component from the image, chart or lockfile that is shipped and "
-            "document the install step for operators instead.",
-            "error",
-            ("supply-chain", "decision-table"),
-        ),
-        Rule(
-            "unapproved-stack-component",
-            "UnapprovedStackComponent",
-            "PostgreSQL-stack component the decision table does not decide",
-            "A PostgreSQL driver, image, operator or chart that has no row in the decision "
-            "table. Unknown is not approved.",
-            "Add a row to policy/dependencies.yaml (approved, approved-byo or rejected) backed "
-            "by an ADR before shipping the component, or use an approved one instead.",
-            "error",
-            ("supply-chain", "decision-table"),
-        ),
-        Rule(
-            "denied-license",
-            "DeniedLicense",
-            "License not allowed by the license policy",
-            "No branch of the component's license expression is allowed for this kind of "
-            "component under policy/licenses.yaml.",
-            "Replace the component, or use a release or distribution under an allowed "
-            "license. If the SBOM states the license wrongly, fix the SBOM or its generator. "
-            "If this use is acceptable, record a license exception in the VEX register with an "
-            "ADR or issue reference, an approver and an expiry date.",
-            "error",
-            ("supply-chain", "license"),
-        ),
-        Rule(
-            "unknown-license",
-            "UnknownLicense",
-            "License missing, unreadable or not known to the policy",
-            "The component states no license, one that does not parse, or a license id the "
-            "policy does not know. The gate fails closed (a warning only for operating-system "
-            "packages inside an image).",
-            "Find the component's actual license (package metadata, upstream repository) and "
-            "make the SBOM state it, or give an input that does (an SBOM or --env beside a "
-            "lockfile). Non-SPDX names can be mapped in the normalization table of "
-            "policy/licenses.yaml.",
-            "error",
-            ("supply-chain", "license"),
-        ),
-        Rule(
-            "ambiguous-license",
-            "AmbiguousLicense",
-            "Verdict rests on an ambiguous license name",
-            "The license was given as an ambiguous name (such as BSD) that the policy maps to "
-            "a specific license; the verdict depends on that mapping being right.",
-            "Check the component's license text and state the exact SPDX id in the SBOM, or in "
-            "the decision table row for the component.",
-            "warning",
-            ("supply-chain", "license"),
-        ),
-        Rule(
-            "license-mismatch",
-            "LicenseMismatch",
-            "Decision table and evidence disagree on the license",
-            "The decision table records one license for the component and the input states "
-            "another.",
-            "Check the component's license at its source and correct whichever is wrong: the "
-            "decision table row or the SBOM.",
-            "error",
-            ("supply-chain", "license", "decision-table"),
-        ),
-        Rule(
-            "unpinned-image",
-            "UnpinnedImage",
-            "Approved image is not pinned by digest",
-            "An approved container image is referenced by tag only; a tag can move, so the "
-            "image that runs may not be the one that was reviewed.",
-            "Pin the image as IMAGE:TAG@sha256:DIGEST.",
-            "warning",
-            ("supply-chain", "image"),
-        ),
-        Rule(
-            "expired-exception",
-            "ExpiredException",
-            "VEX register exception has expired",
-            "An exception in the VEX register matches this finding but its expiry date has "
-            "passed, so the finding counts again.",
-            "Fix what the exception waived, or renew the exception after review: a new expiry "
-            "date, an approver and a reference (ADR or issue).",
-            "error",
-            ("supply-chain", "vex"),
-        ),
-        Rule(
-            "unused-exception",
-            "UnusedException",
-            "VEX register exception matched nothing",
-            "An exception in the VEX register matched no finding in this run: the component "
-            "is gone, or the entry's component, versions or rule are wrong.",
-            "Remove the entry from the VEX register, or correct it so it matches what it was "
-            "meant to waive.",
-            "warning",
-            ("supply-chain", "vex"),
-        ),
-        Rule(
-            "input-warning",
-            "InputWarning",
-            "Something odd about an input that was read anyway",
-            "The input was read, but something in it was skipped or guessed; the result may be "
-            "incomplete.",
-            "Read the message and fix the input or the tool that generated it.",
-            "warning",
-            ("input",),
-        ),
-        Rule(
-            "input-error",
-            "InputError",
-            "Something in an input that may be a component could not be read as one",
-            "The reader met an element it cannot place (a component without a name, a purl "
-            "that does not parse or contradicts the component's type, a component in an "
-            "unknown XML namespace, package fields outside a package). Dropping it could hide "
-            "a rejected component, so the run fails instead.",
-            "Fix the input or the tool that generated it; the message says where the element "
-            "is and what was expected.",
-            "error",
-            ("input",),
-        ),
-        Rule(
-            "unreadable-input",
-            "UnreadableInput",
-            "Input could not be read",
-            "An input could not be read or parsed. The other inputs were still checked, but "
-            "the run exits 3 until this one reads.",
-            "Fix or regenerate the file; the message says where reading stopped.",
-            "error",
-            ("input",),
-        ),
-    )
-}
-
-
-def rule_info(rule_id: str) -> Rule:
-    """The catalogue entry for ``rule_id``, or a generic one for an id added later.
-
-    A new rule must never make a report fail to render; it gets a descriptor
-    that says where to look until it is described here.
-    """
-    known = RULES.get(rule_id)
-    if known is not None:
-        return known
-    name = "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", rule_id)) or "Rule"
-    return Rule(
-        rule_id,
-        name,
-        f"rune-policy rule {rule_id}",
-        f"Findings of the rune-policy rule {rule_id}.",
-        "Read the finding's message.",
-        "warning",
-        ("supply-chain",),
-    )
-
-
-_ORDER = {rule_id: i for i, rule_id in enumerate(RULES)}
-
-
-def rule_order(rule_id: str) -> tuple[int, str]:
-    """Catalogue order; ids not in the catalogue after it, alphabetically."""
-    return (_ORDER[rule_id], "") if rule_id in _ORDER else (len(_ORDER), rule_id)
-
-
 def _descriptor(rule: Rule) -> dict[str, Any]:
     help_text = rule.help + _EXPLAIN
     return {
@@ -260,7 +59,7 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": rule.short},
         "fullDescription": {"text": rule.full},
         "help": {"text": help_text, "markdown": help_text},
-        "defaultConfiguration": {"level": rule.level},
+        "defaultConfiguration": {"level": rule.level.value},
         "properties": {"tags": list(rule.tags)},
     }
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from checker.gate import ComponentTrace, RunResult
+from checker.evaluation import ComponentTrace
 from checker.model import Finding, Severity
+from checker.results import RunResult
 
 
 def _line(finding: Finding, label: str | None = None) -> str:

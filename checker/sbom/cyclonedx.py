@@ -63,7 +63,16 @@ from checker.errors import InputError
 from checker.images import image_from_component
 from checker.inputs import MAX_DEPTH, TOO_DEEP, excerpt, gc_paused, json_type, only_input_errors
 from checker.matching import purl_parts
-from checker.model import Component, Kind, LicenseEvidence, Note, Origin, ReadResult, Severity
+from checker.model import (
+    Component,
+    EvidenceForm,
+    Kind,
+    LicenseEvidence,
+    Note,
+    Origin,
+    ReadResult,
+    Severity,
+)
 
 FORMAT_JSON = "cyclonedx-json"
 FORMAT_XML = "cyclonedx-xml"
@@ -529,7 +538,7 @@ class _JsonReader(_Reader):
                             LicenseEvidence(
                                 text,
                                 Origin(path, f"{owner}.licenses[{index}].license.{field}"),
-                                field,
+                                EvidenceForm(field),
                                 ack if type(ack) is str else None,
                             )
                         )
@@ -543,7 +552,7 @@ class _JsonReader(_Reader):
                             LicenseEvidence(
                                 text,
                                 Origin(path, f"{owner}.licenses[{index}].expression"),
-                                "expression",
+                                EvidenceForm.EXPRESSION,
                                 ack if type(ack) is str else None,
                             )
                         )
@@ -564,7 +573,7 @@ class _JsonReader(_Reader):
             self.note(
                 location, "is a string, expected an array of licenses; read as a license name"
             )
-            return [LicenseEvidence(entries, Origin(self.path, location), "name")]
+            return [LicenseEvidence(entries, Origin(self.path, location), EvidenceForm.NAME)]
         self.note(location, f"is {json_type(entries)}, expected an array; ignored")
         return []
 
@@ -585,7 +594,7 @@ class _JsonReader(_Reader):
                     'is a bare string, expected {"license": ...} or {"expression": ...}; '
                     "read as a license name",
                 )
-                found.append(LicenseEvidence(entry, Origin(path, here), "name"))
+                found.append(LicenseEvidence(entry, Origin(path, here), EvidenceForm.NAME))
             else:
                 self.note(here, f"is {json_type(entry)}, expected a license object; ignored")
             return 0
@@ -598,11 +607,15 @@ class _JsonReader(_Reader):
             name = license_.get("name")
             if type(spdx_id) is str and spdx_id.strip():
                 found.append(
-                    LicenseEvidence(spdx_id, Origin(path, f"{here}.license.id"), "id", ack)
+                    LicenseEvidence(
+                        spdx_id, Origin(path, f"{here}.license.id"), EvidenceForm.ID, ack
+                    )
                 )
             elif type(name) is str and name.strip():
                 found.append(
-                    LicenseEvidence(name, Origin(path, f"{here}.license.name"), "name", ack)
+                    LicenseEvidence(
+                        name, Origin(path, f"{here}.license.name"), EvidenceForm.NAME, ack
+                    )
                 )
             else:
                 self.note(
@@ -623,7 +636,7 @@ class _JsonReader(_Reader):
                 LicenseEvidence(
                     expression,
                     Origin(path, f"{here}.expression"),
-                    "expression",
+                    EvidenceForm.EXPRESSION,
                     ack if type(ack) is str else None,
                 )
             )
@@ -1012,9 +1025,13 @@ class _XmlReader(_Reader):
                         self.unplaced(child, f"{here}/*[{field_position}]", "<license>")
                 ack = entry.get("acknowledgement")
                 if spdx_id is not None:
-                    found.append(LicenseEvidence(spdx_id, Origin(path, f"{here}/id"), "id", ack))
+                    found.append(
+                        LicenseEvidence(spdx_id, Origin(path, f"{here}/id"), EvidenceForm.ID, ack)
+                    )
                 elif name is not None:
-                    found.append(LicenseEvidence(name, Origin(path, f"{here}/name"), "name", ack))
+                    found.append(
+                        LicenseEvidence(name, Origin(path, f"{here}/name"), EvidenceForm.NAME, ack)
+                    )
                 else:
                     self.note(here, "has neither <id> nor <name>; this entry states no license")
             elif tag == self.t_expression:
@@ -1027,7 +1044,10 @@ class _XmlReader(_Reader):
                 else:
                     found.append(
                         LicenseEvidence(
-                            text, Origin(path, here), "expression", entry.get("acknowledgement")
+                            text,
+                            Origin(path, here),
+                            EvidenceForm.EXPRESSION,
+                            entry.get("acknowledgement"),
                         )
                     )
             elif tag == self.t_expression_detailed:  # CycloneDX 1.7
@@ -1042,7 +1062,7 @@ class _XmlReader(_Reader):
                         LicenseEvidence(
                             text,
                             Origin(path, f"{here}/@expression"),
-                            "expression",
+                            EvidenceForm.EXPRESSION,
                             entry.get("acknowledgement"),
                         )
                     )

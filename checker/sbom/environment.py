@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
-from checker.model import Component, LicenseEvidence, Note, Origin, ReadResult
+from checker.model import Component, EvidenceForm, LicenseEvidence, Note, Origin, ReadResult
 from checker.sbom.piplicenses import MAX_NAME_LENGTH, normalize_pypi_name, pypi_purl
 
 ENVIRONMENT = "<environment>"
@@ -133,7 +133,9 @@ def _licenses(meta: Any, component: Component, source: str, notes: list[Note]) -
     expression = _field(meta, "License-Expression")
     if expression and expression.upper() != "UNKNOWN":
         component.licenses.append(
-            LicenseEvidence(expression, Origin(source, "License-Expression"), "expression")
+            LicenseEvidence(
+                expression, Origin(source, "License-Expression"), EvidenceForm.EXPRESSION
+            )
         )
         return
     classifiers = [
@@ -144,7 +146,7 @@ def _licenses(meta: Any, component: Component, source: str, notes: list[Note]) -
     ]
     if classifiers:
         component.licenses.extend(
-            LicenseEvidence(text, Origin(source, "Classifier"), "classifier")
+            LicenseEvidence(text, Origin(source, "Classifier"), EvidenceForm.CLASSIFIER)
             for text in dict.fromkeys(classifiers)
         )
         return
@@ -162,7 +164,7 @@ def _licenses(meta: Any, component: Component, source: str, notes: list[Note]) -
             )
         )
         return
-    component.licenses.append(LicenseEvidence(text, Origin(source, "License"), "name"))
+    component.licenses.append(LicenseEvidence(text, Origin(source, "License"), EvidenceForm.NAME))
 
 
 def _field(meta: Any, key: str) -> str | None:

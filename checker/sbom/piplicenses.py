@@ -26,7 +26,15 @@ from packageurl import PackageURL
 
 from checker.errors import InputError
 from checker.inputs import excerpt, json_type
-from checker.model import Component, LicenseEvidence, Note, Origin, ReadResult, Severity
+from checker.model import (
+    Component,
+    EvidenceForm,
+    LicenseEvidence,
+    Note,
+    Origin,
+    ReadResult,
+    Severity,
+)
 
 UNKNOWN = "UNKNOWN"
 
@@ -196,7 +204,9 @@ def _licenses(
     expression = _text(entry, "License-Expression")
     if expression and expression != UNKNOWN:
         component.licenses.append(
-            LicenseEvidence(expression, Origin(path, f"{where}.License-Expression"), "expression")
+            LicenseEvidence(
+                expression, Origin(path, f"{where}.License-Expression"), EvidenceForm.EXPRESSION
+            )
         )
         return
     license_list = entry.get("licenses")
@@ -214,15 +224,15 @@ def _licenses(
                 )
             if text and text != UNKNOWN:
                 component.licenses.append(
-                    LicenseEvidence(text, Origin(path, f"{where}.licenses[{i}]"), "name")
+                    LicenseEvidence(text, Origin(path, f"{where}.licenses[{i}]"), EvidenceForm.NAME)
                 )
         if not component.licenses:
             component.no_license_reason = UNKNOWN
         return
     for key, form in (
-        ("License", "name"),
-        ("License-Classifier", "classifier"),
-        ("License-Metadata", "name"),
+        ("License", EvidenceForm.NAME),
+        ("License-Classifier", EvidenceForm.CLASSIFIER),
+        ("License-Metadata", EvidenceForm.NAME),
     ):
         value = _text(entry, key)
         if not value or value == UNKNOWN:

@@ -32,6 +32,7 @@ from checker.inputs import excerpt, json_type
 from checker.matching import purl_parts
 from checker.model import (
     Component,
+    EvidenceForm,
     ImageRef,
     Kind,
     LicenseEvidence,
@@ -783,7 +784,7 @@ def _licenses(raw: _RawPackage, component: Component, notes: _Notes) -> None:
                 f"license {stripped!r} is a comma-separated list, not an SPDX expression "
                 "(a Trivy habit); kept as given for the license check",
             )
-        component.licenses.append(LicenseEvidence(stripped, origin, form="expression"))
+        component.licenses.append(LicenseEvidence(stripped, origin, form=EvidenceForm.EXPRESSION))
         return
     component.no_license_reason = reason or "NOASSERTION"
 

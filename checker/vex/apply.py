@@ -31,6 +31,7 @@ from packageurl import PackageURL
 
 from checker.matching import PurlIdentity, image_of, parse_purl
 from checker.model import Acceptance, Component, ComponentRef, Finding, Origin, Severity
+from checker.rules import RuleId
 from checker.vex.register import (
     LICENSE_RULES,
     SPDX_NORMALIZER,
@@ -39,8 +40,6 @@ from checker.vex.register import (
     equivalent,
 )
 
-EXPIRED_EXCEPTION = "expired-exception"
-UNUSED_EXCEPTION = "unused-exception"
 _WAIVABLE = frozenset(WAIVABLE_RULES)
 
 
@@ -125,7 +124,7 @@ class Applier:
     def _expired_finding(self, entry: LicenseException, finding: Finding) -> Finding:
         days = -entry.days_left(self.today)
         return Finding(
-            rule=EXPIRED_EXCEPTION,
+            rule=RuleId.EXPIRED_EXCEPTION,
             severity=Severity.ERROR,
             component=finding.component,
             message=(
@@ -161,7 +160,7 @@ class Applier:
                 )
             findings.append(
                 Finding(
-                    rule=UNUSED_EXCEPTION,
+                    rule=RuleId.UNUSED_EXCEPTION,
                     severity=Severity.WARNING,
                     component=ComponentRef(entry.subject.text, entry.subject.version, None),
                     message=(

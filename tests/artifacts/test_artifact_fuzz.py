@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from checker.artifacts import READERS
 from checker.errors import InputError
-from checker.gate import Evaluator
+from checker.evaluation import Evaluator
 from checker.model import ReadResult
 from checker.policy import load_policy
 from tests.helpers import CORPUS, FIXTURES, ROOT, tar_bytes

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from checker.artifacts import detect, helm, read_artifact
-from checker.gate import Evaluator
+from checker.evaluation import Evaluator
 from checker.model import Finding, Severity
 from checker.policy import Policy, load_policy
 from tests.helpers import ROOT, corpus_file, tar_bytes

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from checker.gate import RunResult, check, component_ref
+from checker.evaluation import component_ref
+from checker.gate import check
 from checker.model import (
     Acceptance,
     Component,
@@ -27,6 +28,7 @@ from checker.model import (
 )
 from checker.policy import Policy, load_policy
 from checker.report import junit
+from checker.results import RunResult
 
 ROOT = Path(__file__).resolve().parents[2]
 GATE = ROOT / "tests" / "data" / "gate"

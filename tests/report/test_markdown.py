@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from checker.gate import RunResult, check
+from checker.gate import check
 from checker.model import Acceptance, ComponentRef, Finding, Origin, ReadResult, Severity
 from checker.policy import Policy, load_policy
 from checker.report import markdown
+from checker.results import RunResult
 
 ROOT = Path(__file__).resolve().parents[2]
 GATE = ROOT / "tests" / "data" / "gate"

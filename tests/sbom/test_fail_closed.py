@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 
 from checker.errors import EXIT_INPUT, EXIT_PASS, EXIT_VIOLATIONS
-from checker.gate import RunResult, check
+from checker.gate import check
 from checker.model import Finding, Kind, Severity
 from checker.policy import Policy, load_policy
+from checker.results import RunResult
 from tests.helpers import ROOT
 
 NS = "http://cyclonedx.org/schema/bom/1.6"
