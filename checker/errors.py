@@ -7,7 +7,7 @@ to guess and never shows a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from checker.model import Origin
 
 EXIT_PASS = 0
 EXIT_VIOLATIONS = 1
@@ -15,17 +15,48 @@ EXIT_USAGE = 2
 EXIT_INPUT = 3
 
 
-@dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong with a file: where it is and what was expected there."""
+    """One thing wrong with a file: where it is (an :class:`Origin`) and what was expected.
 
-    path: str
-    location: str
-    message: str
+    Built on the same :class:`Origin` a finding or a reader's note carries, so
+    "where" is spelt and printed one way everywhere.
+    """
+
+    __slots__ = ("message", "origin")
+
+    def __init__(self, path: str, location: str, message: str) -> None:
+        self.origin = Origin(path, location)
+        self.message = message
+
+    @classmethod
+    def at(cls, origin: Origin, message: str) -> Problem:
+        return cls(origin.path, origin.location, message)
+
+    @property
+    def path(self) -> str:
+        return self.origin.path
+
+    @property
+    def location(self) -> str:
+        return self.origin.location
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return (self.origin.path, self.origin.location, self.message) == (
+            other.origin.path,
+            other.origin.location,
+            other.message,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.origin.path, self.origin.location, self.message))
+
+    def __repr__(self) -> str:
+        return f"Problem({self.path!r}, {self.location!r}, {self.message!r})"
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.location}" if self.location else self.path
-        return f"{where}: {self.message}"
+        return f"{self.origin}: {self.message}"
 
 
 class CheckerError(Exception):
