@@ -5,6 +5,7 @@ Why it exists: the operations docs tell operators to run ``python -m rune.api`` 
 port the way the production API does (a thread per request, idempotent submission, tenant
 scoping, crash recovery at start). It stores jobs; ``rune worker`` (:mod:`rune.worker`)
 claims and runs them, and any number of API replicas and workers may share one database.
+The command line (arguments, logging, signals, exit codes) is :mod:`rune.cli.api`.
 
 Authentication: ``RUNE_API_TOKENS`` lists bearer tokens and their tenants as
 ``token1:tenantA,token2:tenantB`` (entries separated by commas, token and tenant by the
@@ -33,25 +34,21 @@ crowd of stalled clients can delay the others by at most the timeout, never hang
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import email.message
 import hmac
 import json
 import logging
 import math
-import os
 import re
-import signal
 import socket
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import BaseRequestHandler
-from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -62,7 +59,7 @@ from rune.storage.errors import (
     IdempotencyConflictError,
     StorageError,
 )
-from rune.storage.port import JOB_STATUSES
+from rune.storage.records import JOB_STATUSES, JobStatus, plain
 from rune.storage.urls import mask_url, parse_url, redact, resolve_url
 
 ENV_TOKENS = "RUNE_API_TOKENS"
@@ -286,13 +283,13 @@ class JobApi:
             tenant_id=tenant, kind=str(kind), request_payload=payload, idempotency_key=key
         )
         job = self.store.get_job(job_id, tenant_id=tenant)
-        status = job.status if job else "queued"
+        status = job.status if job else JobStatus.QUEUED
         return (202 if created else 200), {"job_id": job_id, "status": status, "created": created}
 
     def _list(self, tenant: str, query: dict[str, list[str]]) -> Answer:
         status = query.get("status", [None])[0]
         if status is not None and status not in JOB_STATUSES:
-            return 400, {"error": f"status must be one of {sorted(JOB_STATUSES)}"}
+            return 400, {"error": f"status must be one of {plain(sorted(JOB_STATUSES))}"}
         try:
             limit = int(query.get("limit", ["100"])[0])
         except ValueError:
@@ -304,7 +301,9 @@ class JobApi:
         job = self.store.get_job(job_id, tenant_id=tenant)
         if job is None:
             return 404, {"error": "job not found"}
-        if self.store.update_job(job_id, status="cancelled", message="cancelled by request"):
+        if self.store.update_job(
+            job_id, status=JobStatus.CANCELLED, message="cancelled by request"
+        ):
             cancelled = self.store.get_job(job_id, tenant_id=tenant)
             return 200, cancelled.to_dict() if cancelled else {}
         current = self.store.get_job(job_id, tenant_id=tenant)
@@ -524,106 +523,27 @@ class _Server(ThreadingHTTPServer):
             LOG.error("unhandled error serving %s", peer, exc_info=True)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m rune.api",
-        description=(
-            "RUNE job API. Database: --db-url, else RUNE_DB_URL, else RUNE_API_DB_PATH, else "
-            ".rune-api/jobs.db. Tokens: RUNE_API_TOKENS=token1:tenantA,token2:tenantB. "
-            "At start the schema is migrated and running jobs whose worker lease has "
-            "expired are marked failed; queued jobs stay queued for `rune worker`."
-        ),
-    )
-    parser.add_argument("--host", default=os.environ.get("RUNE_API_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("RUNE_API_PORT", "8080")))
-    parser.add_argument("--db-url", help="database URL (overrides the environment)")
-    parser.add_argument(
-        "--request-timeout",
-        type=_positive_seconds,
-        default=DEFAULT_REQUEST_TIMEOUT,
-        metavar="SECONDS",
-        help="drop a connection that stays silent this long (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--max-connections",
-        type=_positive_int,
-        default=DEFAULT_MAX_CONNECTIONS,
-        metavar="N",
-        help="connections served at once; more get 503 (default: %(default)s)",
-    )
-    return parser
+def open_store(db_url: str | None = None) -> StoragePort:
+    """The store the API serves: ``db_url``, else the environment's database, migrated."""
+    resolved = resolve_url(db_url)
+    target = parse_url(resolved.url)
+    LOG.info("storage: %s %s (from %s)", target.backend, mask_url(target.url), resolved.source)
+    return make_storage(resolved.url, log=LOG.info)
 
 
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number of seconds")
-    return value
+def recover_at_start(store: StoragePort) -> int:
+    """Crash recovery when an API replica starts; return the number of jobs failed.
 
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
-    try:
-        tokens = parse_tokens(os.environ.get(ENV_TOKENS, ""))
-        resolved = resolve_url(args.db_url)
-        target = parse_url(resolved.url)
-        LOG.info("storage: %s %s (from %s)", target.backend, mask_url(target.url), resolved.source)
-        store = make_storage(resolved.url, log=LOG.info)
-    except StorageError as exc:
-        LOG.error("cannot start: %s", exc)
-        return 1
-    try:
-        # Only expired leases: another replica's workers may be running jobs right now.
-        recovered = store.recover_expired_jobs()
-        if recovered:
-            LOG.warning(
-                "crash recovery: marked %d running job(s) with expired lease failed", recovered
-            )
-        server = build_server(
-            store,
-            tokens,
-            args.host,
-            args.port,
-            timeout=args.request_timeout,
-            max_connections=args.max_connections,
-        )
-    except (StorageError, OSError) as exc:
-        LOG.error("cannot start: %s", exc)
-        store.close()
-        return 1
-
-    def stop(_signum: int, _frame: FrameType | None) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    host, port = server.server_address[:2]
-    LOG.info("listening on http://%s:%s", host, port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        store.close()
-    return 0
+    Only running jobs whose lease has expired are failed: another replica's workers may
+    be running jobs right now, and queued jobs stay queued for ``rune worker``.
+    """
+    recovered = store.recover_expired_jobs()
+    if recovered:
+        LOG.warning("crash recovery: marked %d running job(s) with expired lease failed", recovered)
+    return recovered
 
 
 if __name__ == "__main__":
+    from rune.cli.api import main
+
     sys.exit(main())

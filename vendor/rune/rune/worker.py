@@ -28,6 +28,9 @@ from __future__ import annotations
 import importlib
 import logging
 import math
+import os
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Collection
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 
 from rune.storage.errors import StorageError, StoreClosedError
 from rune.storage.port import DEFAULT_LEASE_SECONDS, JobRecord, JSONDict, StoragePort, dump_json
+from rune.storage.records import JobStatus
 
 Handler = Callable[[JobRecord], JSONDict]
 
@@ -42,6 +46,8 @@ DEFAULT_HANDLER = "rune.worker:echo"
 # Recorded on jobs failed by a worker's periodic recovery (the API uses the port's default).
 RECOVERY_MESSAGE = "worker lost: the job's lease expired before it completed"
 DEFAULT_POLL_INTERVAL = 0.5
+# The store keeps owners of at most this many characters.
+MAX_WORKER_ID = 256
 MAX_BACKOFF = 30.0
 LOG = logging.getLogger("rune.worker")
 
@@ -84,6 +90,16 @@ def load_handler(spec: str) -> Handler:
         raise HandlerSpecError(f"handler {spec!r}: {attr!r} is not callable")
     handler: Handler = target
     return handler
+
+
+def default_worker_id() -> str:
+    """``<hostname>:<pid>:<4 hex>``: unique per process, and says where the worker runs."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(2)}"
+
+
+def valid_worker_id(worker_id: str) -> bool:
+    """Not blank and at most :data:`MAX_WORKER_ID` characters (what the store records)."""
+    return bool(worker_id.strip()) and len(worker_id) <= MAX_WORKER_ID
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -248,33 +264,33 @@ class Worker:
             stats.lost += 1
             LOG.info("job %s (%s): lost after %.3fs", job.job_id, job.kind, elapsed)
             return
-        if status == "succeeded":
+        if status is JobStatus.SUCCEEDED:
             stats.succeeded += 1
         else:
             stats.failed += 1
         LOG.info("job %s (%s): %s in %.3fs", job.job_id, job.kind, status, elapsed)
 
-    def _call_handler(self, job: JobRecord) -> tuple[str, JSONDict | None, str | None]:
+    def _call_handler(self, job: JobRecord) -> tuple[JobStatus, JSONDict | None, str | None]:
         try:
             result = self.handler(job)
             if not isinstance(result, dict):
                 raise TypeError(f"handler returned {type(result).__name__}, expected a dict")
             dump_json(result)  # fail the job here, not later inside the store
         except Exception as exc:
-            return "failed", None, describe_exception(exc)
-        return "succeeded", result, None
+            return JobStatus.FAILED, None, describe_exception(exc)
+        return JobStatus.SUCCEEDED, result, None
 
     def _finish(
         self,
         job: JobRecord,
-        status: str,
+        status: JobStatus,
         result: JSONDict | None,
         error: str | None,
         deadline: float,
     ) -> bool:
         """Record the outcome; on storage errors retry until the lease has surely expired
         (after that, recovery may already have failed the job and the result is lost)."""
-        message = "completed" if status == "succeeded" else "failed"
+        message = "completed" if status is JobStatus.SUCCEEDED else "failed"
         delay = 0.1
         while True:
             try:

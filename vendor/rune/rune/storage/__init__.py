@@ -24,6 +24,7 @@ from rune.storage.errors import (
     StoreClosedError,
 )
 from rune.storage.port import JobRecord, StoragePort, WorkflowEvent
+from rune.storage.records import JobStatus
 from rune.storage.urls import (
     PostgresTarget,
     SqliteTarget,
@@ -43,6 +44,7 @@ __all__ = [
     "IdempotencyConflictError",
     "JobNotFoundError",
     "JobRecord",
+    "JobStatus",
     "MigrationError",
     "StorageError",
     "StoragePort",

@@ -78,7 +78,7 @@ def check_postgres_script(script: str, filename: str = "<sql>") -> None:
             )
 
 
-# The table `rune db migrate-to-postgres` keeps while a copy is unfinished (transfer.py).
+# The table `rune db migrate-to-postgres` keeps while a copy is unfinished (transfer/).
 COPY_PROGRESS_TABLE = "rune_copy_progress"
 
 

@@ -16,7 +16,9 @@ upstream lacked spelled out here so every adapter implements the same thing:
   crash recovery fails only ``running`` jobs whose lease has expired (or that never had
   one), so a restarting replica never fails a job another replica is still running.
 
-Timestamps are float epoch seconds; JSON payloads are stored with sorted keys.
+Timestamps are float epoch seconds; JSON payloads are stored with sorted keys. The status
+values (:class:`~rune.storage.records.JobStatus` and friends) live in
+:mod:`rune.storage.records`; the port takes and returns them as the plain strings they are.
 """
 
 from __future__ import annotations
@@ -28,18 +30,6 @@ from typing import Any, Protocol, runtime_checkable
 
 JSONDict = dict[str, Any]
 
-JOB_STATUSES = frozenset({"queued", "running", "succeeded", "failed", "cancelled"})
-TERMINAL_JOB_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
-# For each target status, the statuses a job may be in to move there.
-JOB_TRANSITIONS: dict[str, frozenset[str]] = {
-    "queued": frozenset({"queued"}),
-    "running": frozenset({"queued", "running"}),
-    "succeeded": frozenset({"queued", "running"}),
-    "failed": frozenset({"queued", "running"}),
-    "cancelled": frozenset({"queued", "running"}),
-}
-NODE_STATUSES = frozenset({"pending", "running", "success", "failed", "skipped"})
-EVENT_STATUSES = frozenset({"ok", "error"})
 ARTIFACT_KINDS = frozenset(
     {
         "slsa_provenance",
@@ -64,7 +54,10 @@ def dump_json(value: JSONDict) -> str:
 
 @dataclass(frozen=True)
 class JobRecord:
-    """One job as stored; ``request_payload``/``result_payload`` are decoded JSON."""
+    """One job as stored; ``request_payload``/``result_payload`` are decoded JSON.
+
+    ``status`` is the stored text, which equals a :class:`~rune.storage.records.JobStatus`.
+    """
 
     job_id: str
     tenant_id: str
@@ -268,17 +261,3 @@ class StoragePort(Protocol):
 
     def list_settings(self, prefix: str | None = None) -> dict[str, JSONDict]:
         """Settings whose key starts with ``prefix`` (literal, case-sensitive)."""
-
-
-def overall_chain_status(nodes: list[JSONDict]) -> str:
-    """Upstream's rule, in order: none→pending, any failed, any running, any pending,
-    all skipped, else success."""
-    statuses = [str(n.get("status")) for n in nodes]
-    if not statuses:
-        return "pending"
-    for status in ("failed", "running", "pending"):
-        if status in statuses:
-            return status
-    if all(s == "skipped" for s in statuses):
-        return "skipped"
-    return "success"

@@ -26,19 +26,18 @@ what a server needs on top:
 
 Every driver error becomes a :class:`StorageError` through
 :func:`rune.storage.pgconn.describe_pg_error`, so messages name the problem and never
-carry the password.
+carry the password. The port methods themselves are
+:class:`rune.storage.sqlbase.SQLStorage`'s; this module adds the pool and PostgreSQL's
+dialect.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import functools
 import math
 import os
 import threading
-import time
-import uuid
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -48,49 +47,16 @@ import psycopg.errors
 import psycopg_pool
 
 from rune.storage.errors import (
-    ChainStateError,
     ConfigurationError,
-    IdempotencyConflictError,
     JobNotFoundError,
     StorageError,
     StoreClosedError,
 )
 from rune.storage.pg_migrator import PgMigrator, unfinished_copy
 from rune.storage.pgconn import connect, connect_timeout_from_env, describe_pg_error
-from rune.storage.port import (
-    ARTIFACT_KINDS,
-    DEFAULT_LEASE_SECONDS,
-    EVENT_STATUSES,
-    FINOPS_KINDS,
-    JOB_STATUSES,
-    JOB_TRANSITIONS,
-    RECOVERY_MESSAGE,
-    JobRecord,
-    JSONDict,
-    WorkflowEvent,
-    dump_json,
-    overall_chain_status,
-)
-from rune.storage.records import (
-    ACTIVE_STATUSES,
-    ARTIFACT_COLUMNS,
-    EVENT_COLUMNS,
-    FINISH_STATUSES,
-    JOB_COLUMNS,
-    apply_node_transition,
-    artifact_record,
-    chain_record,
-    event_record,
-    finops_record,
-    job_record,
-    normalize_chain,
-    require_dict,
-    require_kinds,
-    require_lease,
-    require_node_status,
-    require_text,
-    summary_record,
-)
+from rune.storage.records import JobStatus
+from rune.storage.sqlbase import SQLStorage
+from rune.storage.sqldialect import INSERT_JOB, INSERT_KEY, SELECT_KEY, JobRow, reuse_key
 from rune.storage.urls import PostgresTarget
 
 ENV_POOL_MIN = "RUNE_PG_POOL_MIN"
@@ -98,10 +64,6 @@ ENV_POOL_MAX = "RUNE_PG_POOL_MAX"
 DEFAULT_POOL_MIN = 1
 DEFAULT_POOL_MAX = 10
 _IDEMPOTENCY_ATTEMPTS = 3
-_INSERT_JOB = (
-    "INSERT INTO jobs (job_id, tenant_id, kind, status, request_json, message, "
-    "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-)
 # The database clock in epoch seconds (extract() returns numeric; leases are float8).
 _DB_NOW = "extract(epoch FROM clock_timestamp())::double precision"
 
@@ -110,19 +72,10 @@ def _has_nul(*values: object) -> bool:
     return any(isinstance(v, str) and "\x00" in v for v in values)
 
 
-def _stored_text(name: str, value: str | None) -> str | None:
-    """Refuse a NUL character in a value that is to be stored (PostgreSQL cannot)."""
-    if value is not None and "\x00" in value:
-        raise ValueError(
-            f"{name} must not contain NUL characters (PostgreSQL text cannot hold them)"
-        )
-    return value
-
-
-def _required(name: str, value: object, max_len: int = 256) -> str:
-    text = require_text(name, value, max_len)
-    _stored_text(name, text)
-    return text
+@functools.lru_cache(maxsize=256)
+def _pg_sql(sql: str) -> str:
+    """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled, as psycopg wants)."""
+    return sql.replace("%", "%%").replace("?", "%s")
 
 
 def pool_bounds(
@@ -155,7 +108,7 @@ def pool_bounds(
     return low, high
 
 
-class PostgresStorage:
+class PostgresStorage(SQLStorage):
     """The PostgreSQL implementation of :class:`rune.storage.port.StoragePort`."""
 
     def __init__(
@@ -259,479 +212,92 @@ class PostgresStorage:
             self._closed = True
         self._pool.close()
 
-    def __enter__(self) -> PostgresStorage:
-        return self
+    # dialect ------------------------------------------------------------------------------
+    # The claim: SKIP LOCKED passes over a row another claimer has locked instead of
+    # waiting for it, and the lock is held until this statement commits, so nobody else
+    # gets it; the outer UPDATE re-checks that the row it locked is still queued.
+    _CLAIM_LOCK = " FOR UPDATE SKIP LOCKED"
+    _CLAIM_RECHECK = f"status = '{JobStatus.QUEUED}' AND "
+    # FOR UPDATE makes a chain transition's read-modify-write atomic: a parallel
+    # transition waits for the row and then reads this one's result (upstream lost
+    # updates without it). The job row lock orders one job's event writers, so their ids
+    # commit in id order and a reader's after_id cursor cannot pass over a late commit.
+    _LOCK_CHAIN_ROW = " FOR UPDATE"
+    _LOCK_JOB_ROW = " FOR NO KEY UPDATE"
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _sql(self, sql: str) -> str:
+        return _pg_sql(sql)
 
-    # lifecycle -------------------------------------------------------------------------
-    def recover_expired_jobs(self, message: str = RECOVERY_MESSAGE) -> int:
-        _stored_text("message", message)
-        with self._connection() as conn:
-            cur = conn.execute(
-                "UPDATE jobs SET status = 'failed', error = %s, message = %s, updated_at = %s, "
-                "lease_expires_at = NULL WHERE status = 'running' "
-                f"AND (lease_expires_at IS NULL OR lease_expires_at <= {_DB_NOW})",
-                (message, message, time.time()),
+    def _stored(self, name: str, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError(
+                f"{name} must not contain NUL characters (PostgreSQL text cannot hold them)"
             )
-            return cur.rowcount
+        return value
 
-    # workers -----------------------------------------------------------------------------
-    def claim_job(
-        self,
-        *,
-        worker_id: str,
-        lease_seconds: float = DEFAULT_LEASE_SECONDS,
-        kinds: Collection[str] | None = None,
-    ) -> JobRecord | None:
-        _required("worker_id", worker_id)
-        lease = require_lease(lease_seconds)
-        wanted = require_kinds(kinds)
-        if wanted is not None:
-            wanted = [k for k in wanted if not _has_nul(k)]
-            if not wanted:
-                return None  # no kind accepted: nothing can match
-        where = "status = 'queued'"
-        params: list[Any] = [worker_id, lease, time.time()]
-        if wanted is not None:
-            where += " AND kind = ANY(%s)"
-            params.append(wanted)
-        # SKIP LOCKED: a row another claimer has locked is passed over, not waited for,
-        # and the lock is held until this statement commits, so nobody else gets it.
-        with self._connection() as conn:
-            row = conn.execute(
-                f"UPDATE jobs SET status = 'running', owner = %s, "
-                f"lease_expires_at = {_DB_NOW} + %s, updated_at = %s "
-                f"WHERE status = 'queued' AND job_id = (SELECT job_id FROM jobs WHERE {where} "
-                "ORDER BY created_at, job_id LIMIT 1 FOR UPDATE SKIP LOCKED) "
-                f"RETURNING {JOB_COLUMNS}",
-                params,
-            ).fetchone()
-        return job_record(row) if row is not None else None
+    def _unmatchable(self, *values: object) -> bool:
+        return _has_nul(*values)
 
-    def renew_lease(
-        self, job_id: str, *, worker_id: str, lease_seconds: float = DEFAULT_LEASE_SECONDS
-    ) -> bool:
-        require_text("worker_id", worker_id)
-        lease = require_lease(lease_seconds)
-        if _has_nul(job_id, worker_id):
-            return False
-        with self._connection() as conn:
-            cur = conn.execute(
-                f"UPDATE jobs SET lease_expires_at = {_DB_NOW} + %s "
-                "WHERE job_id = %s AND status = 'running' AND owner = %s",
-                (lease, job_id, worker_id),
-            )
-            return cur.rowcount > 0
+    def _epoch(self, value: float) -> object:
+        return float(value)  # a bool would be sent as boolean, which float8 cannot compare
 
-    def finish_job(
-        self,
-        job_id: str,
-        *,
-        worker_id: str,
-        status: str,
-        result_payload: JSONDict | None = None,
-        error: str | None = None,
-        message: str | None = None,
-    ) -> bool:
-        require_text("worker_id", worker_id)
-        if status not in FINISH_STATUSES:
-            raise ValueError(f"a worker finishes a job as one of {list(FINISH_STATUSES)}")
-        sets = ["status = %s", "lease_expires_at = NULL", "updated_at = %s"]
-        params: list[Any] = [status, time.time()]
-        if result_payload is not None:
-            sets.append("result_json = %s")
-            params.append(dump_json(require_dict("result_payload", result_payload)))
-        if error is not None:
-            sets.append("error = %s")
-            params.append(_stored_text("error", error))
-        if message is not None:
-            sets.append("message = %s")
-            params.append(_stored_text("message", message))
-        if _has_nul(job_id, worker_id):
-            return False
-        with self._connection() as conn:
-            cur = conn.execute(
-                f"UPDATE jobs SET {', '.join(sets)} "
-                "WHERE job_id = %s AND status = 'running' AND owner = %s",
-                (*params, job_id, worker_id),
-            )
-            return cur.rowcount > 0
+    def _in(self, column: str, values: Sequence[str]) -> tuple[str, list[Any]]:
+        return f"{column} = ANY(?)", [list(values)]
 
-    # jobs --------------------------------------------------------------------------------
-    def create_job(
-        self,
-        *,
-        tenant_id: str,
-        kind: str,
-        request_payload: JSONDict,
-        idempotency_key: str | None = None,
+    def _clock(self, now: float) -> tuple[str, list[Any]]:
+        return _DB_NOW, []
+
+    def _deadline(self, now: float, lease: float) -> tuple[str, list[Any]]:
+        return f"{_DB_NOW} + ?", [lease]
+
+    def _count_if(self, condition: str) -> str:
+        return f"COUNT(*) FILTER (WHERE {condition})"
+
+    def _prefix_match(self, prefix: str) -> tuple[str, list[Any]]:
+        # starts_with() compares literally and, on the "C"-collated key, byte-wise.
+        return "starts_with(key, ?)", [prefix]
+
+    def _insert_event(self, conn: Any, sql: str, params: Sequence[Any]) -> int:
+        inserted = self._execute(conn, sql + " RETURNING id", params).fetchone()
+        assert inserted is not None
+        return int(inserted[0])
+
+    def _create_keyed(
+        self, job: JobRow, scope: tuple[str, str, str], digest: str
     ) -> tuple[str, bool]:
-        _required("tenant_id", tenant_id)
-        _required("kind", kind, 64)
-        request_json = dump_json(require_dict("request_payload", request_payload))
-        job_id = str(uuid.uuid4())
-        now = time.time()
-        job_row = (job_id, tenant_id, kind, "queued", request_json, "accepted", now, now)
-        if not idempotency_key:
-            with self._connection() as conn:
-                conn.execute(_INSERT_JOB, job_row)
-            return job_id, True
-        _required("idempotency_key", idempotency_key)
-        digest = hashlib.sha256(request_json.encode("utf-8")).hexdigest()
-        scope = (tenant_id, kind, idempotency_key)
+        # Insert the key with ON CONFLICT DO NOTHING and read the winner: no lock is held
+        # between the read and the insert.
         with self._connection() as conn:
             for _ in range(_IDEMPOTENCY_ATTEMPTS):
-                row = conn.execute(
-                    "SELECT job_id, request_sha256 FROM idempotency_keys "
-                    "WHERE tenant_id = %s AND operation = %s AND idempotency_key = %s",
-                    scope,
-                ).fetchone()
+                row = self._execute(conn, SELECT_KEY, scope).fetchone()
                 if row is not None:
-                    if row[1] is not None and row[1] != digest:
-                        raise IdempotencyConflictError(
-                            "idempotency key was already used with a different request payload"
-                        )
-                    return str(row[0]), False
+                    return reuse_key(row, digest), False
                 won = None
                 with conn.transaction():
-                    conn.execute(_INSERT_JOB, job_row)
+                    self._execute(conn, INSERT_JOB, job)
                     # A concurrent insert of the same key makes this wait for that
                     # transaction; if it commits, nothing is inserted here.
-                    won = conn.execute(
-                        "INSERT INTO idempotency_keys (tenant_id, operation, idempotency_key, "
-                        "job_id, created_at, request_sha256) VALUES (%s, %s, %s, %s, %s, %s) "
-                        "ON CONFLICT DO NOTHING RETURNING job_id",
-                        (*scope, job_id, now, digest),
+                    won = self._execute(
+                        conn,
+                        INSERT_KEY + " ON CONFLICT DO NOTHING RETURNING job_id",
+                        (*scope, job.job_id, job.created_at, digest),
                     ).fetchone()
                     if won is None:
                         raise psycopg.Rollback()  # drop our job; the loop reads the winner's
                 if won is not None:
-                    return job_id, True
+                    return job.job_id, True
         # Only reachable if the winner's key is purged between our attempts, repeatedly.
         raise StorageError("idempotency key kept changing while the job was created; retry")
 
-    def update_job(
-        self,
-        job_id: str,
-        *,
-        status: str | None = None,
-        result_payload: JSONDict | None = None,
-        error: str | None = None,
-        message: str | None = None,
-    ) -> bool:
-        sets = ["updated_at = %s"]
-        params: list[Any] = [time.time()]
-        if status is not None:
-            if status not in JOB_STATUSES:
-                raise ValueError(f"unknown job status {status!r}; use {sorted(JOB_STATUSES)}")
-            sets.append("status = %s")
-            params.append(status)
-        if result_payload is not None:
-            sets.append("result_json = %s")
-            params.append(dump_json(require_dict("result_payload", result_payload)))
-        if error is not None:
-            sets.append("error = %s")
-            params.append(_stored_text("error", error))
-        if message is not None:
-            sets.append("message = %s")
-            params.append(_stored_text("message", message))
-        if _has_nul(job_id):
-            return False
-        allowed = sorted(JOB_TRANSITIONS[status] if status is not None else ACTIVE_STATUSES)
-        with self._connection() as conn:
-            cur = conn.execute(
-                f"UPDATE jobs SET {', '.join(sets)} WHERE job_id = %s AND status = ANY(%s)",
-                (*params, job_id, allowed),
-            )
-            return cur.rowcount > 0
-
-    def get_job(self, job_id: str, *, tenant_id: str | None = None) -> JobRecord | None:
-        if _has_nul(job_id, tenant_id):
-            return None
-        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE job_id = %s"
-        params: tuple[str, ...] = (job_id,)
-        if tenant_id is not None:
-            sql += " AND tenant_id = %s"
-            params = (job_id, tenant_id)
-        with self._connection() as conn:
-            row = conn.execute(sql, params).fetchone()
-        return job_record(row) if row is not None else None
-
-    def list_jobs(
-        self, *, tenant_id: str, status: str | None = None, limit: int = 100
-    ) -> list[JobRecord]:
-        limit = max(1, min(int(limit), 1000))
-        if _has_nul(tenant_id, status):
-            return []
-        sql = f"SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = %s"
-        params: list[Any] = [tenant_id]
-        if status is not None:
-            sql += " AND status = %s"
-            params.append(status)
-        sql += " ORDER BY created_at DESC, job_id DESC LIMIT %s"
-        params.append(limit)
-        with self._connection() as conn:
-            rows = conn.execute(sql, params).fetchall()
-        return [job_record(r) for r in rows]
-
-    def list_jobs_for_finops(self, *, tenant_id: str, limit: int = 2000) -> list[JSONDict]:
-        limit = max(1, min(int(limit), 5000))
-        if _has_nul(tenant_id):
-            return []
-        with self._connection() as conn:
-            rows = conn.execute(
-                "SELECT kind, request_json, result_json, created_at, updated_at FROM jobs "
-                "WHERE tenant_id = %s AND status = 'succeeded' AND kind = ANY(%s) "
-                "ORDER BY updated_at DESC LIMIT %s",
-                (tenant_id, list(FINOPS_KINDS), limit),
-            ).fetchall()
-        return [finops_record(r) for r in rows]
-
-    def purge_idempotency_keys(self, *, older_than: float) -> int:
-        with self._connection() as conn:
-            return conn.execute(
-                "DELETE FROM idempotency_keys WHERE created_at < %s", (float(older_than),)
-            ).rowcount
-
-    # workflow events -------------------------------------------------------------------
-    def record_workflow_event(self, event: WorkflowEvent) -> int:
-        _required("event", event.event, 128)
-        if event.status not in EVENT_STATUSES:
-            raise ValueError(f"event status must be one of {sorted(EVENT_STATUSES)}")
-        _stored_text("error_type", event.error_type)
-        _stored_text("tenant_id", event.tenant_id)
-        labels = dump_json(require_dict("labels", event.labels)) if event.labels else None
-        if event.job_id is not None and _has_nul(event.job_id):
-            raise JobNotFoundError(f"job {event.job_id!r} does not exist")
-        with self._transaction() as conn:
-            tenant = event.tenant_id
-            if event.job_id is not None:
-                # The row lock orders this job's event writers, so their ids commit in
-                # id order and a reader's after_id cursor cannot pass over a late commit.
-                row = conn.execute(
-                    "SELECT tenant_id FROM jobs WHERE job_id = %s FOR NO KEY UPDATE",
-                    (event.job_id,),
-                ).fetchone()
-                if row is None:
-                    raise JobNotFoundError(f"job {event.job_id} does not exist")
-                if tenant is not None and tenant != row[0]:
-                    raise ValueError("event tenant_id does not match the job's tenant")
-                tenant = str(row[0])
-            inserted = conn.execute(
-                "INSERT INTO workflow_events (job_id, event, status, duration_ms, error_type, "
-                "labels_json, recorded_at, tenant_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
-                "RETURNING id",
-                (
-                    event.job_id,
-                    event.event,
-                    event.status,
-                    event.duration_ms,
-                    event.error_type,
-                    labels,
-                    event.recorded_at,
-                    tenant,
-                ),
-            ).fetchone()
-        assert inserted is not None
-        return int(inserted[0])
-
-    def get_events_summary(self, *, tenant_id: str, job_id: str | None = None) -> list[JSONDict]:
-        if _has_nul(tenant_id, job_id):
-            return []
-        sql = (
-            "SELECT event, COUNT(*), COUNT(*) FILTER (WHERE status = 'ok'), "
-            "COUNT(*) FILTER (WHERE status = 'error'), "
-            "AVG(duration_ms), MIN(duration_ms), MAX(duration_ms) FROM workflow_events "
-            "WHERE tenant_id = %s"
-        )
-        params: list[Any] = [tenant_id]
-        if job_id is not None:
-            sql += " AND job_id = %s"
-            params.append(job_id)
-        sql += " GROUP BY event ORDER BY event"
-        with self._connection() as conn:
-            rows = conn.execute(sql, params).fetchall()
-        # AVG of double precision is double precision (not numeric), so rounding happens
-        # on the same float type, in Python, as on SQLite.
-        return [summary_record(r) for r in rows]
-
-    def get_events_for_job(self, job_id: str, *, after_id: int = 0) -> list[JSONDict]:
-        if _has_nul(job_id):
-            return []
-        with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT {EVENT_COLUMNS} FROM workflow_events "
-                "WHERE job_id = %s AND id > %s ORDER BY id",
-                (job_id, int(after_id)),
-            ).fetchall()
-        return [event_record(r) for r in rows]
-
-    # chain state -----------------------------------------------------------------------
-    def record_chain_initialized(
-        self, *, job_id: str, nodes: list[JSONDict], edges: list[JSONDict]
-    ) -> None:
-        chain = normalize_chain(nodes, edges)
-        state = dump_json(chain)
+    @contextmanager
+    def _job_write(self, job_id: str) -> Iterator[psycopg.Connection[Any]]:
+        # The foreign key on job_id does the check: its violation means no such job.
         if _has_nul(job_id):
             raise JobNotFoundError(f"job {job_id!r} does not exist")
         try:
             with self._connection() as conn:
-                conn.execute(
-                    "INSERT INTO chain_state (job_id, state_json, overall_status, updated_at) "
-                    "VALUES (%s, %s, %s, %s) ON CONFLICT (job_id) DO UPDATE SET "
-                    "state_json = excluded.state_json, "
-                    "overall_status = excluded.overall_status, "
-                    "updated_at = excluded.updated_at",
-                    (job_id, state, overall_chain_status(chain["nodes"]), time.time()),
-                )
+                yield conn
         except StorageError as exc:
-            raise _job_missing(exc, job_id) from exc.__cause__
-
-    def record_chain_node_transition(
-        self,
-        *,
-        job_id: str,
-        node_id: str,
-        status: str,
-        started_at: float | None = None,
-        finished_at: float | None = None,
-        error: str | None = None,
-    ) -> None:
-        require_node_status(status)
-        if _has_nul(job_id):
-            raise ChainStateError(f"chain state for job {job_id!r} was never initialised")
-        with self._transaction() as conn:
-            # FOR UPDATE makes the read-modify-write atomic: a parallel transition waits
-            # here and then reads this one's result (upstream lost updates without it).
-            row = conn.execute(
-                "SELECT state_json FROM chain_state WHERE job_id = %s FOR UPDATE", (job_id,)
-            ).fetchone()
-            if row is None:
-                raise ChainStateError(f"chain state for job {job_id} was never initialised")
-            state = json.loads(row[0])
-            apply_node_transition(
-                state,
-                job_id=job_id,
-                node_id=node_id,
-                status=status,
-                started_at=started_at,
-                finished_at=finished_at,
-                error=error,
-            )
-            conn.execute(
-                "UPDATE chain_state SET state_json = %s, overall_status = %s, updated_at = %s "
-                "WHERE job_id = %s",
-                (dump_json(state), overall_chain_status(state["nodes"]), time.time(), job_id),
-            )
-
-    def get_chain_state(self, job_id: str) -> JSONDict | None:
-        if _has_nul(job_id):
-            return None
-        with self._connection() as conn:
-            row = conn.execute(
-                "SELECT state_json, overall_status FROM chain_state WHERE job_id = %s",
-                (job_id,),
-            ).fetchone()
-        return chain_record(row[0], row[1]) if row is not None else None
-
-    # audit artifacts -------------------------------------------------------------------
-    def record_audit_artifact(self, *, job_id: str, kind: str, name: str, content: bytes) -> str:
-        if kind not in ARTIFACT_KINDS:
-            raise ValueError(f"artifact kind must be one of {sorted(ARTIFACT_KINDS)}")
-        _required("name", name, 512)
-        if not isinstance(content, bytes | bytearray | memoryview):
-            raise ValueError("content must be bytes")
-        data = bytes(content)
-        if _has_nul(job_id):
-            raise JobNotFoundError(f"job {job_id!r} does not exist")
-        artifact_id = str(uuid.uuid4())
-        try:
-            with self._connection() as conn:
-                conn.execute(
-                    "INSERT INTO audit_artifact (artifact_id, job_id, kind, name, size_bytes, "
-                    "sha256, content, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                    (
-                        artifact_id,
-                        job_id,
-                        kind,
-                        name,
-                        len(data),
-                        hashlib.sha256(data).hexdigest(),
-                        data,
-                        time.time(),
-                    ),
-                )
-        except StorageError as exc:
-            raise _job_missing(exc, job_id) from exc.__cause__
-        return artifact_id
-
-    def list_audit_artifacts(self, job_id: str) -> list[JSONDict]:
-        if _has_nul(job_id):
-            return []
-        with self._connection() as conn:
-            rows = conn.execute(
-                f"SELECT {ARTIFACT_COLUMNS} FROM audit_artifact WHERE job_id = %s "
-                "ORDER BY created_at, artifact_id",
-                (job_id,),
-            ).fetchall()
-        return [artifact_record(r) for r in rows]
-
-    def get_audit_artifact(self, *, job_id: str, artifact_id: str) -> tuple[bytes, str, str] | None:
-        if _has_nul(job_id, artifact_id):
-            return None
-        with self._connection() as conn:
-            row = conn.execute(
-                "SELECT content, name, kind FROM audit_artifact "
-                "WHERE job_id = %s AND artifact_id = %s",
-                (job_id, artifact_id),
-            ).fetchone()
-        return (bytes(row[0]), str(row[1]), str(row[2])) if row is not None else None
-
-    # settings ----------------------------------------------------------------------------
-    def set_setting(self, key: str, value: JSONDict) -> None:
-        _required("key", key)
-        value_json = dump_json(require_dict("value", value))
-        with self._connection() as conn:
-            conn.execute(
-                "INSERT INTO settings (key, value_json, updated_at) VALUES (%s, %s, %s) "
-                "ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json, "
-                "updated_at = excluded.updated_at",
-                (key, value_json, time.time()),
-            )
-
-    def get_setting(self, key: str) -> JSONDict | None:
-        if _has_nul(key):
-            return None
-        with self._connection() as conn:
-            row = conn.execute("SELECT value_json FROM settings WHERE key = %s", (key,)).fetchone()
-        return json.loads(row[0]) if row is not None else None
-
-    def delete_setting(self, key: str) -> bool:
-        if _has_nul(key):
-            return False
-        with self._connection() as conn:
-            return conn.execute("DELETE FROM settings WHERE key = %s", (key,)).rowcount > 0
-
-    def list_settings(self, prefix: str | None = None) -> dict[str, JSONDict]:
-        # starts_with() compares literally and, on the "C"-collated key, byte-wise; LIKE
-        # would treat _ and % as wildcards. ``key >= prefix`` lets the primary key index
-        # start the scan at the prefix.
-        sql = "SELECT key, value_json FROM settings"
-        params: tuple[Any, ...] = ()
-        if prefix:
-            if _has_nul(prefix):
-                return {}
-            sql += " WHERE key >= %s AND starts_with(key, %s)"
-            params = (prefix, prefix)
-        with self._connection() as conn:
-            rows = conn.execute(sql + " ORDER BY key", params).fetchall()
-        return {str(r[0]): json.loads(r[1]) for r in rows}
-
-
-def _job_missing(exc: StorageError, job_id: str) -> StorageError:
-    """A foreign-key violation on ``job_id`` means the job does not exist."""
-    if isinstance(exc.__cause__, psycopg.errors.ForeignKeyViolation):
-        return JobNotFoundError(f"job {job_id} does not exist")
-    return exc
+            if isinstance(exc.__cause__, psycopg.errors.ForeignKeyViolation):
+                raise JobNotFoundError(f"job {job_id} does not exist") from exc.__cause__
+            raise exc from exc.__cause__

@@ -1,36 +1,82 @@
-"""The dialect-independent half of every adapter: argument checks, chain state rules and
-the shapes of the records the port returns.
+"""The dialect-independent half of every adapter: the domain values (job, node and event
+statuses), argument checks, chain state rules and the shapes of the records the port
+returns.
 
 Why one module: the conformance suite requires SQLite and PostgreSQL to behave alike.
 Validation, the chain-state read-modify-write and the mapping from selected columns to
-records do not depend on the SQL dialect, so both adapters call these functions and stay
-identical by construction; only the SQL and the locking around it differ per adapter.
-Every row mapper expects the columns in the order its docstring gives.
+records do not depend on the SQL dialect, so both adapters (through
+:mod:`rune.storage.sqlbase`) call these functions and stay identical by construction;
+only the SQL and the locking around it differ per adapter. Every row mapper expects the
+columns in the order its docstring gives.
+
+The statuses are :class:`~enum.StrEnum` members: each equals, hashes, formats and
+serialises (JSON, SQL parameters) as its value, so what is stored and sent is the plain
+string it always was, and a plain string from a caller or a row compares equal to the
+member. A record read back keeps the stored text (``JobRecord.status`` is a ``str``), so
+a row written by another version with an unknown status still loads.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from enum import StrEnum
 from typing import Any
 
 from rune.storage.errors import ChainStateError
-from rune.storage.port import (
-    JOB_STATUSES,
-    NODE_STATUSES,
-    TERMINAL_JOB_STATUSES,
-    JobRecord,
-    JSONDict,
-)
+from rune.storage.port import JobRecord, JSONDict
+
+
+class JobStatus(StrEnum):
+    """A job's ``status``: ``queued`` until claimed, then ``running``, then an outcome."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class NodeStatus(StrEnum):
+    """The status of one node of a job's chain (and the chain's overall status)."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class EventStatus(StrEnum):
+    """The outcome a workflow event records."""
+
+    OK = "ok"
+    ERROR = "error"
+
+
+JOB_STATUSES = frozenset(JobStatus)
+TERMINAL_JOB_STATUSES = frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED})
+# The non-terminal statuses, and the outcomes a worker may record with finish_job.
+ACTIVE_STATUSES = tuple(sorted(JOB_STATUSES - TERMINAL_JOB_STATUSES))
+FINISH_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED)
+# For each target status, the statuses a job may be in to move there.
+JOB_TRANSITIONS: dict[str, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.QUEUED}),
+    **{status: frozenset(ACTIVE_STATUSES) for status in JOB_STATUSES - {JobStatus.QUEUED}},
+}
+NODE_STATUSES = frozenset(NodeStatus)
+EVENT_STATUSES = frozenset(EventStatus)
 
 JOB_COLUMNS = (
     "job_id, tenant_id, kind, status, request_json, result_json, error, message, "
     "created_at, updated_at, owner, lease_expires_at"
 )
-# The outcomes a worker may record with finish_job, and the non-terminal statuses.
-FINISH_STATUSES = ("succeeded", "failed")
-ACTIVE_STATUSES = tuple(sorted(JOB_STATUSES - TERMINAL_JOB_STATUSES))
+
+
+def plain(values: Iterable[str]) -> list[str]:
+    """``values`` as plain strings, for messages (a list of members would show reprs)."""
+    return [str(v) for v in values]
 
 
 # arguments ---------------------------------------------------------------------------------
@@ -67,10 +113,28 @@ def require_kinds(kinds: Collection[str] | None) -> list[str] | None:
     return sorted({require_text("kind", k, 64) for k in kinds})
 
 
-def require_node_status(status: object) -> str:
+def require_job_status(status: object) -> JobStatus:
+    if status not in JOB_STATUSES:
+        raise ValueError(f"unknown job status {status!r}; use {plain(sorted(JOB_STATUSES))}")
+    return JobStatus(str(status))
+
+
+def require_finish_status(status: object) -> JobStatus:
+    if status not in FINISH_STATUSES:
+        raise ValueError(f"a worker finishes a job as one of {plain(FINISH_STATUSES)}")
+    return JobStatus(str(status))
+
+
+def require_node_status(status: object) -> NodeStatus:
     if status not in NODE_STATUSES:
-        raise ValueError(f"node status must be one of {sorted(NODE_STATUSES)}")
-    return str(status)
+        raise ValueError(f"node status must be one of {plain(sorted(NODE_STATUSES))}")
+    return NodeStatus(str(status))
+
+
+def require_event_status(status: object) -> EventStatus:
+    if status not in EVENT_STATUSES:
+        raise ValueError(f"event status must be one of {plain(sorted(EVENT_STATUSES))}")
+    return EventStatus(str(status))
 
 
 # chain state --------------------------------------------------------------------------------
@@ -87,7 +151,7 @@ def normalize_chain(nodes: list[JSONDict], edges: list[JSONDict]) -> JSONDict:
             {
                 "id": node_id,
                 "agent_name": str(node.get("agent_name") or ""),
-                "status": require_node_status(node.get("status") or "pending"),
+                "status": require_node_status(node.get("status") or NodeStatus.PENDING),
                 "started_at": node.get("started_at"),
                 "finished_at": node.get("finished_at"),
                 "error": node.get("error"),
@@ -125,6 +189,20 @@ def apply_node_transition(
                 node["error"] = error
             return
     raise ChainStateError(f"chain of job {job_id} has no node {node_id!r}")
+
+
+def overall_chain_status(nodes: list[JSONDict]) -> NodeStatus:
+    """Upstream's rule, in order: none→pending, any failed, any running, any pending,
+    all skipped, else success."""
+    statuses = [str(n.get("status")) for n in nodes]
+    if not statuses:
+        return NodeStatus.PENDING
+    for status in (NodeStatus.FAILED, NodeStatus.RUNNING, NodeStatus.PENDING):
+        if status in statuses:
+            return status
+    if all(s == NodeStatus.SKIPPED for s in statuses):
+        return NodeStatus.SKIPPED
+    return NodeStatus.SUCCESS
 
 
 def chain_record(state_json: str, overall_status: str) -> JSONDict:
