@@ -52,6 +52,9 @@ from socketserver import BaseRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+# RedactingFilter lives in rune.logredact (shared with the worker); re-exported here,
+# where it was first defined, for callers that import it from rune.api.
+from rune.logredact import RedactingFilter as RedactingFilter
 from rune.storage import StoragePort, make_storage
 from rune.storage.errors import (
     ConfigurationError,
@@ -60,7 +63,7 @@ from rune.storage.errors import (
     StorageError,
 )
 from rune.storage.records import JOB_STATUSES, JobStatus, plain
-from rune.storage.urls import mask_url, parse_url, redact, resolve_url
+from rune.storage.urls import mask_url, parse_url, resolve_url
 
 ENV_TOKENS = "RUNE_API_TOKENS"
 JOB_KINDS = frozenset({"agentic-agent", "benchmark", "llm-instance", "cost-estimate"})
@@ -76,23 +79,6 @@ LOG = logging.getLogger("rune.api")
 
 Answer = tuple[int, dict[str, Any]]
 _SURROGATE_RE = re.compile("[\\ud800-\\udfff]")
-
-
-class RedactingFilter(logging.Filter):
-    """Scrub registered secrets from every log record (the message is formatted first).
-
-    A traceback is formatted here too, so that a secret quoted in an exception message
-    is scrubbed from it like from the message.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-        elif record.exc_text:
-            record.exc_text = redact(record.exc_text)
-        return True
 
 
 class BadJsonError(ValueError):

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 from rune.storage.errors import StorageError, StoreClosedError
 from rune.storage.port import DEFAULT_LEASE_SECONDS, JobRecord, JSONDict, StoragePort, dump_json
-from rune.storage.records import JobStatus
+from rune.storage.records import MAX_KIND_LENGTH, JobStatus
 
 Handler = Callable[[JobRecord], JSONDict]
 
@@ -100,6 +100,47 @@ def default_worker_id() -> str:
 def valid_worker_id(worker_id: str) -> bool:
     """Not blank and at most :data:`MAX_WORKER_ID` characters (what the store records)."""
     return bool(worker_id.strip()) and len(worker_id) <= MAX_WORKER_ID
+
+
+def check_worker_id(worker_id: object) -> str:
+    """``worker_id``, or ValueError saying why the store would refuse it.
+
+    Checked when the worker is built because the store checks it only on the first claim,
+    inside the polling loop, where a ValueError is no outage to retry but a crash.
+    """
+    if not isinstance(worker_id, str) or not worker_id.strip():
+        raise ValueError("worker_id must be a non-empty string")
+    if len(worker_id) > MAX_WORKER_ID:
+        raise ValueError(
+            f"worker_id is {len(worker_id)} characters long; the store records at most "
+            f"{MAX_WORKER_ID}"
+        )
+    return worker_id
+
+
+def check_kinds(kinds: Collection[str] | None) -> list[str] | None:
+    """The kinds filter as the worker keeps it (sorted, without repeats; None: any kind),
+    or ValueError naming the kind the store would refuse and the limit.
+
+    Up front for the same reason as :func:`check_worker_id`: ``rune worker --kinds`` with
+    a kind of 65 characters used to get past every check and end in "unexpected error:
+    ValueError" at the first claim.
+    """
+    if kinds is None:
+        return None
+    # A bare string is a Collection[str] of characters: almost certainly a caller's slip.
+    wanted = [] if isinstance(kinds, str | bytes) else list(kinds)
+    if not wanted:
+        raise ValueError("kinds must be None (any kind) or a non-empty collection of kinds")
+    for kind in wanted:
+        if not isinstance(kind, str) or not kind:
+            raise ValueError(f"every kind must be a non-empty string, not {kind!r}")
+        if len(kind) > MAX_KIND_LENGTH:
+            raise ValueError(
+                f"kind {kind[:24]!r}... is {len(kind)} characters long; a job kind has at "
+                f"most {MAX_KIND_LENGTH} characters"
+            )
+    return sorted(set(wanted))
 
 
 def describe_exception(exc: BaseException) -> str:
@@ -188,21 +229,19 @@ class Worker:
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         kinds: Collection[str] | None = None,
     ) -> None:
-        if not isinstance(worker_id, str) or not worker_id.strip():
-            raise ValueError("worker_id must be a non-empty string")
+        check_worker_id(worker_id)
         if not math.isfinite(lease_seconds) or lease_seconds <= 0:
             raise ValueError("lease_seconds must be a finite number greater than 0")
         if not math.isfinite(poll_interval) or poll_interval <= 0:
             # 0 would turn an idle worker into a busy loop of queries against the database.
             raise ValueError("poll_interval must be a finite number of seconds greater than 0")
-        if isinstance(kinds, str) or (kinds is not None and not kinds):
-            raise ValueError("kinds must be None (any kind) or a non-empty collection of kinds")
+        wanted = check_kinds(kinds)
         self.store = store
         self.worker_id = worker_id
         self.handler = handler
         self.lease_seconds = float(lease_seconds)
         self.poll_interval = float(poll_interval)
-        self.kinds = sorted(set(kinds)) if kinds is not None else None
+        self.kinds = wanted
 
     def run(
         self,

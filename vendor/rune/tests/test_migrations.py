@@ -56,6 +56,11 @@ def write_migrations(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
+def test_the_sqlite_migrator_knows_its_latest_version() -> None:
+    """Both migrators share how they are built (BaseMigrator), ``latest_version`` too."""
+    assert Migrator().latest_version == max(ALL_VERSIONS)
+
+
 def test_fresh_database_gets_every_migration_once(tmp_path: Path) -> None:
     db = tmp_path / "jobs.db"
     SQLiteStorage(db).close()

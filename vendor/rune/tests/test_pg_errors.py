@@ -24,6 +24,9 @@ from pathlib import Path
 import pytest
 
 from rune.storage import ConfigurationError, StorageError, make_storage
+from rune.storage.errors import DatabaseBusyError
+from rune.storage.pgconn import describe_pg_error
+from rune.storage.urls import PostgresTarget, parse_url
 from tests.conftest import clean_env, pg_admin_url, run_cli, with_database
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -279,3 +282,35 @@ def test_missing_driver_names_the_extra(tmp_path: Path) -> None:
     )
     line = assert_one_clean_line(result, PASSWORD)
     assert "pip install 'rune[pg]'" in line
+
+
+# the message of each kind ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("driver_text", "error_class", "fragment"),
+    [
+        ('invalid sslmode value: "x"', ConfigurationError, "invalid connection parameter"),
+        ("no pg_hba.conf entry for host", ConfigurationError, "does not allow user 'u'"),
+        ("temporary failure in name resolution", StorageError, "'dbhost' cannot be resolved"),
+        ("No route to host", StorageError, "dbhost port 6543 is unreachable"),
+        ("the database system is starting up", StorageError, "not accepting connections yet"),
+        ("sorry, too many clients already", StorageError, "no free connection slot"),
+        ("cannot execute INSERT in a read-only transaction", StorageError, "accepts only reads"),
+        ("could not extend file: No space left on device", StorageError, "disk full: "),
+        ("deadlock detected", DatabaseBusyError, "aborted because of a concurrent one"),
+        ("permission denied for table jobs", StorageError, "permission denied for user 'u'"),
+        ("server closed the connection unexpectedly", StorageError, "lost the connection to"),
+        ("something {else}", StorageError, "PostgreSQL error on postgresql://u:***@dbhost"),
+    ],
+)
+def test_each_kind_of_failure_has_its_own_line(
+    driver_text: str, error_class: type[StorageError], fragment: str
+) -> None:
+    """The failures the real cases above cannot provoke on demand, through the same
+    message table: the class callers catch, the words, the masked URL, the driver's text."""
+    target = parse_url(f"postgresql://u:{PASSWORD}@dbhost:6543/mydb", env={})
+    assert isinstance(target, PostgresTarget)
+    error = describe_pg_error(Exception(driver_text), target)
+    assert type(error) is error_class
+    text = str(error)
+    assert fragment in text and driver_text in text, text
+    assert "postgresql://u:***@dbhost:6543/mydb" in text and PASSWORD not in text

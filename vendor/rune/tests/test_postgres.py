@@ -266,6 +266,12 @@ def test_transaction_control_in_a_file_is_refused(script: str) -> None:
         check_postgres_script(script, "0009_x.sql")
 
 
+def test_a_refused_file_stops_the_migrator_when_it_is_built(tmp_path: Path) -> None:
+    (tmp_path / "0001_bad.sql").write_text("CREATE TABLE a (x INT); COMMIT;")
+    with pytest.raises(MigrationError, match=r"0001_bad\.sql"):
+        PgMigrator(tmp_path)
+
+
 def test_keywords_inside_bodies_and_literals_are_fine() -> None:
     check_postgres_script(
         "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $body$\nBEGIN\n"

@@ -7,6 +7,7 @@ which needs enough rows to be killed in the middle of a copy.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -856,6 +857,41 @@ def _killed_copy(tmp_path: Path, source: Path, pg_url: str, fault: str = "commit
         RUNE_TEST_TRANSFER_KILL=fault,
     )
     assert result.returncode == -signal.SIGKILL, result.stderr
+
+
+def test_plan_counts_the_rows_still_to_copy() -> None:
+    """The plan, not the CLI, knows how many rows a run would copy: every source row
+    less what an unfinished copy already holds."""
+    plan = transfer.Plan(
+        source="jobs.db",
+        target="postgresql://h/db",
+        schema_version=1,
+        server_version=160000,
+        target_state="resume",
+        summary="",
+        refusal=None,
+        tables=(
+            transfer.TablePlan("jobs", 10, 4, 4, "resume: 6 rows left"),
+            transfer.TablePlan("settings", 3, 3, 3, "complete"),
+            transfer.TablePlan("chain_state", 2, 0, 0, "resume: 2 rows left"),
+        ),
+    )
+    assert plan.rows_to_copy == 8
+    assert dataclasses.replace(plan, tables=()).rows_to_copy == 0
+
+
+def test_dry_run_of_a_resume_prints_the_rows_left(tmp_path: Path, pg_url: str) -> None:
+    source = make_source(tmp_path / "jobs.db", jobs=20)
+    _killed_copy(tmp_path, source, pg_url)
+    done = sum(progress_rows(pg_url).values())
+    total = sum(len(sqlite_rows(source, spec.name)) for spec in transfer.TABLES)
+    assert 0 < done < total
+    assert copy(source, pg_url, dry_run=True).plan.rows_to_copy == total - done
+    dry = cli("--source", sqlite_url(source), "--target", pg_url, "--dry-run", cwd=tmp_path)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.splitlines()[-1] == (
+        f"dry run: nothing was written; {total - done} rows would be copied"
+    )
 
 
 def test_resume_is_refused_when_the_source_changed(

@@ -16,6 +16,7 @@ from rune.storage.urls import (
     SqliteTarget,
     keyword_dsn_secrets,
     mask_keyword_dsn,
+    mask_secrets,
     mask_url,
     parse_url,
     path_to_url,
@@ -287,6 +288,33 @@ def test_redact_scrubs_registered_secrets() -> None:
     parse_url("postgresql://u:${PW}@h/db", {"PW": "Zebra/Quartz:77"})
     assert redact("password Zebra/Quartz:77 rejected") == "password *** rejected"
     assert redact("url u:Zebra%2FQuartz%3A77@h") == "url u:***@h"  # the encoded form too
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            "ConnectionError: cannot reach postgresql://u:secret@h/db (refused)",
+            "ConnectionError: cannot reach postgresql://u:***@h/db (refused)",
+        ),
+        ("failed: host=h password='a b' dbname=x", "failed: host=h password=*** dbname=x"),
+        ("GET /x?user=u&password=pw42&y=1", "GET /x?user=u&password=***&y=1"),
+        # A log line is not one URL: nothing between the worker id's colons and the @.
+        (
+            "host:42:ab12: started on postgresql://u:***@h/db",
+            "host:42:ab12: started on postgresql://u:***@h/db",
+        ),
+        ("recovery: failed 2 job(s) whose lease had expired", None),
+    ],
+)
+def test_mask_secrets_masks_what_free_text_quotes(text: str, masked: str | None) -> None:
+    assert mask_secrets(text) == (text if masked is None else masked)
+
+
+def test_mask_secrets_also_scrubs_registered_secrets() -> None:
+    with isolated_secrets():
+        parse_url("postgresql://u:${PW}@h/db", {"PW": "Walrus-Mango-31"})
+        assert mask_secrets("auth failed (Walrus-Mango-31)") == "auth failed (***)"
 
 
 def test_environment_is_read_by_default(monkeypatch: pytest.MonkeyPatch) -> None:

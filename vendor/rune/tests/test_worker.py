@@ -449,6 +449,71 @@ def test_worker_validates_its_settings(store: StoragePort) -> None:
             Worker(store, handler=echo, **kw)
 
 
+def test_worker_refuses_what_the_store_would_refuse_when_built(store: StoragePort) -> None:
+    """The store checks the worker id and the kinds only at the first claim, inside the
+    polling loop; the worker checks them when it is built, naming the limit."""
+    with pytest.raises(ValueError, match="257 characters long; the store records at most 256"):
+        Worker(store, worker_id="w" * 257, handler=echo)
+    with pytest.raises(ValueError, match="65 characters long; a job kind has at most 64"):
+        Worker(store, worker_id="w", handler=echo, kinds=["benchmark", "k" * 65])
+    with pytest.raises(ValueError, match="every kind must be a non-empty string"):
+        Worker(store, worker_id="w", handler=echo, kinds=["benchmark", ""])
+
+
+def test_the_longest_worker_id_and_kind_work(store: StoragePort) -> None:
+    job_id = new_job(store, kind="k" * 64)
+    stats = Worker(
+        store, worker_id="w" * 256, handler=echo, kinds=["k" * 64], poll_interval=0.05
+    ).run(stop=threading.Event(), exit_when_idle=True)
+    assert stats.succeeded == 1
+    job = store.get_job(job_id)
+    assert job is not None and job.owner == "w" * 256
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kinds", "benchmark," + "k" * 65], "--kinds: kind 'kkkkkkkk"),
+        (["--worker-id", "w" * 257], "--worker-id must be 1 to 256 characters"),
+    ],
+)
+def test_over_long_kind_or_worker_id_is_one_usage_line(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = run_cli("worker", "--db-url", f"sqlite://{tmp_path}/jobs.db", *args, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("rune worker: error: ") and message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert ("at most 64" if "--kinds" in args else "256") in result.stderr
+    assert not (tmp_path / "jobs.db").exists()  # rejected before touching the database
+
+
+def test_worker_log_masks_a_password_quoted_in_a_traceback(tmp_path: Path) -> None:
+    """The worker's log filter is the API's: the message, its arguments and the traceback
+    are all masked, also for a password RUNE never parsed (here, a handler's DSN)."""
+    url = f"sqlite://{tmp_path}/jobs.db"
+    store = make_storage(url, env={})
+    try:
+        new_job(store)
+    finally:
+        store.close()
+    result = run_cli(
+        "worker",
+        "--db-url",
+        url,
+        "--handler",
+        "tests.worker_handlers:log_dsn_failure",
+        "--exit-when-idle",
+        cwd=tmp_path,
+        env=worker_env(tmp_path / "x.log"),
+    )
+    assert result.returncode == 0, result.stderr
+    assert summary_counts(result.stderr)["succeeded"] == 1
+    assert "Traceback" in result.stderr and "ConnectionError: cannot reach" in result.stderr
+    assert "secret" not in result.stderr, result.stderr
+    assert result.stderr.count("postgresql://u:***@h/db") == 2, result.stderr  # message, exc
+
+
 # storage details the worker relies on ------------------------------------------------------------
 def test_sqlite_claim_reads_the_queue_index(tmp_path: Path) -> None:
     """Without statistics SQLite preferred idx_jobs_status and sorted every queued row on

@@ -7,12 +7,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 
 from rune.storage.port import JobRecord, JSONDict
 
 ENV_RECORD = "WORKER_TEST_RECORD"
+# A connection string whose password was never parsed by RUNE (so not registered for
+# redaction): only masking what the log text itself quotes can hide it.
+LEAKY_DSN = "postgresql://u:secret@h/db"
 
 
 def record(job: JobRecord) -> JSONDict:
@@ -24,6 +28,16 @@ def record(job: JobRecord) -> JSONDict:
     finally:
         os.close(fd)
     return {"pid": os.getpid()}
+
+
+def log_dsn_failure(job: JobRecord) -> JSONDict:
+    """Log an error with a traceback whose exception text, and whose message argument,
+    quote :data:`LEAKY_DSN`; then succeed."""
+    try:
+        raise ConnectionError(f"cannot reach {LEAKY_DSN}")
+    except ConnectionError:
+        logging.getLogger("tests.worker_handlers").exception("job %s: %s", job.job_id, LEAKY_DSN)
+    return {}
 
 
 NOT_CALLABLE = 42

@@ -20,13 +20,13 @@ from rune.api import (
     DEFAULT_REQUEST_TIMEOUT,
     ENV_TOKENS,
     LOG,
-    RedactingFilter,
     build_server,
     open_store,
     parse_tokens,
     recover_at_start,
 )
 from rune.cli.common import EXIT_FAILED, EXIT_OK, positive_int, positive_seconds
+from rune.logredact import RedactingFilter
 from rune.storage.errors import StorageError
 
 

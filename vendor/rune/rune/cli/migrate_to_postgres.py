@@ -124,8 +124,7 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.dry_run:
         if result.plan.refusal is not None:
             raise StorageError(result.plan.refusal)
-        rows = sum(t.source_rows - t.done_rows for t in result.plan.tables)
-        say(out, f"dry run: nothing was written; {rows} rows would be copied")
+        say(out, f"dry run: nothing was written; {result.plan.rows_to_copy} rows would be copied")
         return EXIT_OK
     say(
         out,

@@ -9,15 +9,18 @@ import threading
 from typing import TextIO
 
 from rune.cli.common import EXIT_OK, EXIT_USAGE, Subcommands, positive_int, positive_seconds, say
+from rune.logredact import RedactingFilter
 from rune.storage import make_storage
 from rune.storage.port import DEFAULT_LEASE_SECONDS
-from rune.storage.urls import mask_url, redact, resolve_url
+from rune.storage.urls import mask_url, resolve_url
 from rune.worker import (
     DEFAULT_HANDLER,
     DEFAULT_POLL_INTERVAL,
     LOG,
+    MAX_WORKER_ID,
     HandlerSpecError,
     Worker,
+    check_kinds,
     default_worker_id,
     load_handler,
     valid_worker_id,
@@ -84,13 +87,6 @@ def add_parser(top: Subcommands) -> None:
     worker.add_argument("-v", "--verbose", action="store_true", help="log one line per job")
 
 
-class _Redact(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
-        return True
-
-
 def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         handler = load_handler(args.handler)
@@ -99,14 +95,21 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return EXIT_USAGE
     worker_id = args.worker_id if args.worker_id is not None else default_worker_id()
     if not valid_worker_id(worker_id):
-        say(err, "rune worker: error: --worker-id must be 1 to 256 characters")
+        say(err, f"rune worker: error: --worker-id must be 1 to {MAX_WORKER_ID} characters")
+        return EXIT_USAGE
+    try:
+        # Before the database is opened, like the checks above: the store would refuse an
+        # over-long kind only at the first claim, as an "unexpected error".
+        check_kinds(args.kinds)
+    except ValueError as exc:
+        say(err, f"rune worker: error: --kinds: {exc}")
         return EXIT_USAGE
 
     # On the root logger so library warnings are redacted too instead of reaching stderr
     # through logging's last-resort handler; the PostgreSQL pool's own per-attempt
     # connection warnings would repeat the one line the worker logs per outage.
     log_handler = logging.StreamHandler(err)
-    log_handler.addFilter(_Redact())
+    log_handler.addFilter(RedactingFilter())
     log_handler.setFormatter(logging.Formatter("%(asctime)s %(name)s: %(message)s"))
     root, pg_log = logging.getLogger(), logging.getLogger("psycopg")
     saved_levels = (root.level, LOG.level, pg_log.level)

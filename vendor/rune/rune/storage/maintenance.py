@@ -35,6 +35,7 @@ import fcntl
 import os
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -70,15 +71,11 @@ def _ro_connect(path: Path, timeout_ms: int = 5_000) -> sqlite3.Connection:
     return conn
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a folder's entries (so a rename survives a crash), to disk.
 
-
-def _fsync_file(path: Path) -> None:
+    One helper for both: on POSIX a folder is opened read-only and fsynced like a file.
+    """
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -95,6 +92,23 @@ def _remove_quietly(path: Path) -> None:
     for suffix in ("", *_SIDE_FILES):
         with contextlib.suppress(OSError):
             os.unlink(f"{path}{suffix}")
+
+
+@contextlib.contextmanager
+def _removed_on_failure(tmp: Path, failure: str) -> Iterator[None]:
+    """Remove the temporary copy ``tmp`` if the block fails, whatever the reason.
+
+    Why: a failed backup or restore must leave no ``.rune-*.tmp`` file behind. An OSError
+    becomes one StorageError ``<failure>: <OS reason>``; anything else passes unchanged.
+    """
+    try:
+        yield
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise StorageError(f"{failure}: {os_reason(exc)}") from exc
+    except BaseException:
+        _remove_quietly(tmp)
+        raise
 
 
 def integrity_problems(conn: sqlite3.Connection) -> list[str]:
@@ -153,40 +167,35 @@ def _copy_verified(src: Path, dest_dir: Path, label: str, doing: str) -> tuple[P
         raise StorageError(
             f"{doing}: cannot create a file in {dest_dir}: {os_reason(exc)}"
         ) from exc
-    try:
-        src_conn = _ro_connect(src)
+    with _removed_on_failure(tmp, f"{doing}: cannot write {tmp.parent}"):
         try:
-            src_conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            dst_conn = sqlite3.connect(os.fspath(tmp), isolation_level=None)
+            src_conn = _ro_connect(src)
             try:
-                # pages=-1: one step, i.e. one read transaction -> a consistent snapshot.
-                src_conn.backup(dst_conn, pages=-1)
-                dst_conn.execute("PRAGMA journal_mode = DELETE").fetchone()
-                problems = integrity_problems(dst_conn)
-                if problems:
-                    raise DatabaseCorruptError(
-                        f"the copy of {src} fails PRAGMA integrity_check: {'; '.join(problems[:5])}"
-                    )
-                version, is_rune = _schema_version(dst_conn)
+                src_conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                dst_conn = sqlite3.connect(os.fspath(tmp), isolation_level=None)
+                try:
+                    # pages=-1: one step, i.e. one read transaction -> a consistent snapshot.
+                    src_conn.backup(dst_conn, pages=-1)
+                    dst_conn.execute("PRAGMA journal_mode = DELETE").fetchone()
+                    problems = integrity_problems(dst_conn)
+                    if problems:
+                        raise DatabaseCorruptError(
+                            f"the copy of {src} fails PRAGMA integrity_check: "
+                            f"{'; '.join(problems[:5])}"
+                        )
+                    version, is_rune = _schema_version(dst_conn)
+                finally:
+                    dst_conn.close()
             finally:
-                dst_conn.close()
-        finally:
-            src_conn.close()
-        _fsync_file(tmp)
-        return tmp, version if is_rune else -1
-    except sqlite3.Error as exc:
-        _remove_quietly(tmp)
-        if "full" in str(exc):
-            raise StorageError(
-                f"disk full while writing the copy into {dest_dir} ({exc}); nothing was written"
-            ) from exc
-        raise describe_sqlite_error(exc, str(src)) from exc
-    except OSError as exc:
-        _remove_quietly(tmp)
-        raise StorageError(f"{doing}: cannot write {tmp.parent}: {os_reason(exc)}") from exc
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
+                src_conn.close()
+            _fsync(tmp)
+            return tmp, version if is_rune else -1
+        except sqlite3.Error as exc:
+            if "full" in str(exc):
+                raise StorageError(
+                    f"disk full while writing the copy into {dest_dir} ({exc}); nothing was written"
+                ) from exc
+            raise describe_sqlite_error(exc, str(src)) from exc
 
 
 def _check_source_file(path: Path, what: str, missing: str) -> None:
@@ -224,7 +233,7 @@ def backup(src: Path, dest: Path, *, force: bool = False) -> CopyResult:
         tmp, version = _copy_verified(src, dest.parent, "backup", doing)
         try:
             os.replace(tmp, dest)
-            _fsync_dir(dest.parent)
+            _fsync(dest.parent)
         except OSError as exc:
             _remove_quietly(tmp)
             raise StorageError(f"{doing}: {os_reason(exc)}") from exc
@@ -336,7 +345,7 @@ def _restore(src: Path, target: Path, max_known_version: int) -> CopyResult:
     ensure_directory(target.parent, f"the database {target}")
     # 2. Copy it next to the target (same filesystem, so the final rename is atomic).
     tmp, version = _copy_verified(src, target.parent, "restore", doing)
-    try:
+    with _removed_on_failure(tmp, f"cannot replace {target}"):
         if version < 0:
             raise StorageError(f"{src} does not look like a RUNE database (no jobs table)")
         if version > max_known_version:
@@ -351,14 +360,8 @@ def _restore(src: Path, target: Path, max_known_version: int) -> CopyResult:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(f"{target}{suffix}")
             os.replace(tmp, target)
-            _fsync_dir(target.parent)
+            _fsync(target.parent)
         finally:
             if holder is not None:
                 holder.close()
-    except OSError as exc:
-        _remove_quietly(tmp)
-        raise StorageError(f"cannot replace {target}: {os_reason(exc)}") from exc
-    except BaseException:
-        _remove_quietly(tmp)
-        raise
     return CopyResult(target, target.stat().st_size, version)

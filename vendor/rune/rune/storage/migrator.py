@@ -34,10 +34,11 @@ import hashlib
 import re
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, ClassVar
 
 from rune.storage.errors import MigrationError
 
@@ -176,14 +177,20 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
     return {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})").fetchall()}
 
 
-def _read_applied(conn: sqlite3.Connection) -> dict[int, AppliedMigration]:
-    rows = conn.execute(
-        "SELECT version, name, checksum, applied_at, source FROM schema_version"
-    ).fetchall()
+# The bookkeeping is the same table on both dialects, read with the same query.
+READ_APPLIED_SQL = "SELECT version, name, checksum, applied_at, source FROM schema_version"
+
+
+def applied_from_rows(rows: Iterable[Sequence[Any]]) -> dict[int, AppliedMigration]:
+    """The rows of :data:`READ_APPLIED_SQL` by version (both drivers return such rows)."""
     return {
         int(r[0]): AppliedMigration(int(r[0]), str(r[1]), str(r[2]), float(r[3]), str(r[4]))
         for r in rows
     }
+
+
+def _read_applied(conn: sqlite3.Connection) -> dict[int, AppliedMigration]:
+    return applied_from_rows(conn.execute(READ_APPLIED_SQL).fetchall())
 
 
 def _problems(
@@ -219,8 +226,16 @@ def _problems(
     return problems
 
 
-class Migrator:
-    """Applies migrations on a connection opened with ``isolation_level=None``."""
+class BaseMigrator:
+    """What the SQLite and the PostgreSQL migrator share: loading the files of their
+    dialect, checking them before the database is touched, and the progress log.
+
+    Why a base class: both must refuse the same files for the same reasons and be built
+    the same way (``rune db`` and the adapters pass the same arguments); only how a file
+    is applied differs, and that stays in each subclass.
+    """
+
+    DIALECT: ClassVar[str] = "sqlite"
 
     def __init__(
         self,
@@ -228,8 +243,22 @@ class Migrator:
         *,
         log: Callable[[str], None] | None = None,
     ) -> None:
-        self.migrations = load_migrations(migrations_dir)
+        self.migrations = load_migrations(migrations_dir, self.DIALECT)
+        for mig in self.migrations:
+            self._check_file(mig)
         self._log = log or (lambda _msg: None)
+
+    def _check_file(self, mig: Migration) -> None:
+        """Refuse a file this dialect cannot run safely (the SQLite checks run in loading)."""
+
+    @property
+    def latest_version(self) -> int:
+        """The highest version this code knows (0 without migration files)."""
+        return max((m.version for m in self.migrations), default=0)
+
+
+class Migrator(BaseMigrator):
+    """Applies migrations on a connection opened with ``isolation_level=None``."""
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         if conn.isolation_level is not None:

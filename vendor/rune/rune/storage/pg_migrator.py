@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,11 +32,13 @@ import psycopg
 
 from rune.storage.errors import MigrationError
 from rune.storage.migrator import (
+    READ_APPLIED_SQL,
     AppliedMigration,
+    BaseMigrator,
     Migration,
     MigrationStatus,
     _problems,
-    load_migrations,
+    applied_from_rows,
 )
 from rune.storage.urls import redact
 
@@ -109,24 +111,13 @@ def default_pg_migrations_dir() -> Path:
     return default_migrations_dir("postgres")
 
 
-class PgMigrator:
+class PgMigrator(BaseMigrator):
     """Applies migrations on a psycopg connection that is not inside a transaction."""
 
-    def __init__(
-        self,
-        migrations_dir: Path | None = None,
-        *,
-        log: Callable[[str], None] | None = None,
-    ) -> None:
-        self.migrations = load_migrations(migrations_dir or default_pg_migrations_dir(), "postgres")
-        for mig in self.migrations:
-            check_postgres_script(mig.sql, mig.filename)
-        self._log = log or (lambda _msg: None)
+    DIALECT = "postgres"
 
-    @property
-    def latest_version(self) -> int:
-        """The highest version this code knows (0 without migration files)."""
-        return max((m.version for m in self.migrations), default=0)
+    def _check_file(self, mig: Migration) -> None:
+        check_postgres_script(mig.sql, mig.filename)
 
     # reading -------------------------------------------------------------------------
     def status(self, conn: psycopg.Connection[Any]) -> MigrationStatus:
@@ -276,13 +267,7 @@ def _schema_version_columns(conn: psycopg.Connection[Any]) -> set[str] | None:
 def _read_applied(conn: psycopg.Connection[Any]) -> dict[int, AppliedMigration]:
     if _schema_version_columns(conn) is None:
         return {}
-    rows = conn.execute(
-        "SELECT version, name, checksum, applied_at, source FROM schema_version"
-    ).fetchall()
-    return {
-        int(r[0]): AppliedMigration(int(r[0]), str(r[1]), str(r[2]), float(r[3]), str(r[4]))
-        for r in rows
-    }
+    return applied_from_rows(conn.execute(READ_APPLIED_SQL).fetchall())
 
 
 def _detail(exc: BaseException) -> str:

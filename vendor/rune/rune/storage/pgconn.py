@@ -239,96 +239,110 @@ def _endpoint(exc: BaseException, target: PostgresTarget) -> tuple[str, str, str
     return host or "localhost", port or "5432", user, dbname
 
 
+# kind -> (error class, message). One table instead of one ``if`` per kind, so that every
+# message is written the same way and a new kind is one entry. The fields are filled by
+# describe_pg_error (str.format reads the template only, so braces in the URL or the
+# driver's text are harmless).
+_MESSAGES: dict[str, tuple[type[StorageError], str]] = {
+    AUTH: (
+        ConfigurationError,
+        "{connect}: password authentication failed for user {user}; check the password in "
+        "the database URL (or the secret it comes from) ({detail})",
+    ),
+    HBA: (
+        ConfigurationError,
+        "{connect}: the server's pg_hba.conf does not allow user {user} to connect from this "
+        "host to database {dbname!r} ({detail})",
+    ),
+    ROLE: (
+        ConfigurationError,
+        "{connect}: role {user} does not exist on the server; create it or fix the user in "
+        "the database URL ({detail})",
+    ),
+    DATABASE: (
+        ConfigurationError,
+        "{connect}: database {dbname!r} does not exist on {host} port {port}; create it "
+        "(createdb) or fix the database name in the URL ({detail})",
+    ),
+    SSL: (
+        ConfigurationError,
+        "{connect}: the server does not support SSL, but SSL was required by the sslmode in "
+        "the URL; enable TLS on the server or change sslmode ({detail})",
+    ),
+    BAD_PARAM: (
+        ConfigurationError,
+        "{connect}: the URL has an invalid connection parameter ({detail})",
+    ),
+    REFUSED: (
+        StorageError,
+        "{connect}: connection refused by {host} port {port}; is PostgreSQL running and "
+        "listening on that address and port? ({detail})",
+    ),
+    DNS: (
+        StorageError,
+        "{connect}: host name {host!r} cannot be resolved (no such host); check the host in "
+        "the URL ({detail})",
+    ),
+    DNS_AGAIN: (
+        StorageError,
+        "{connect}: host name {host!r} cannot be resolved right now (temporary DNS failure) "
+        "({detail})",
+    ),
+    UNREACHABLE: (
+        StorageError,
+        "{connect}: host {host} port {port} is unreachable from here; check the address, "
+        "routes and firewalls ({detail})",
+    ),
+    TIMEOUT: (
+        StorageError,
+        "{connect}: no answer from {host} port {port} in time (the host may be down, or a "
+        "firewall drops the packets) ({detail})",
+    ),
+    STARTING: (StorageError, "{at} is not accepting connections yet ({detail})"),
+    TOO_MANY: (
+        StorageError,
+        "{at} has no free connection slot (too many clients); lower RUNE_PG_POOL_MAX on the "
+        "replicas or raise max_connections on the server ({detail})",
+    ),
+    READ_ONLY: (
+        StorageError,
+        "{at} accepts only reads (a standby, or default_transaction_read_only is on); point "
+        "the URL at the primary ({detail})",
+    ),
+    DISK_FULL: (StorageError, "disk full: {at} cannot write ({detail})"),
+    BUSY: (
+        DatabaseBusyError,
+        "{at}: the transaction was aborted because of a concurrent one (serialization "
+        "failure, deadlock or lock timeout); retry ({detail})",
+    ),
+    PERMISSION: (
+        StorageError,
+        "{at}: permission denied for user {user}; grant it the privileges rune needs (it "
+        "creates its tables when it migrates) ({detail})",
+    ),
+    LOST: (StorageError, "lost the connection to {at} ({detail})"),
+    OTHER: (StorageError, "PostgreSQL error on {where}: {detail}"),
+}
+
+
 def describe_pg_error(exc: BaseException, target: PostgresTarget) -> StorageError:
     """Turn a driver (or pool) error into a one-line, password-free StorageError."""
-    kind = classify_pg_error(exc)
+    error_class, template = _MESSAGES.get(classify_pg_error(exc), _MESSAGES[OTHER])
     where = target.masked
-    detail = _detail(exc)
     host, port, user, dbname = _endpoint(exc, target)
-    user_text = repr(user) if user else "(the default user)"
     at = f"PostgreSQL at {where}"
-    connect = f"cannot connect to {at}"
-    if kind == AUTH:
-        return ConfigurationError(
-            f"{connect}: password authentication failed for user {user_text}; check the "
-            f"password in the database URL (or the secret it comes from) ({detail})"
+    return error_class(
+        template.format(
+            where=where,
+            at=at,
+            connect=f"cannot connect to {at}",
+            host=host,
+            port=port,
+            user=repr(user) if user else "(the default user)",
+            dbname=dbname,
+            detail=_detail(exc),
         )
-    if kind == HBA:
-        return ConfigurationError(
-            f"{connect}: the server's pg_hba.conf does not allow user {user_text} to connect "
-            f"from this host to database {dbname!r} ({detail})"
-        )
-    if kind == ROLE:
-        return ConfigurationError(
-            f"{connect}: role {user_text} does not exist on the server; create it or fix "
-            f"the user in the database URL ({detail})"
-        )
-    if kind == DATABASE:
-        return ConfigurationError(
-            f"{connect}: database {dbname!r} does not exist on {host} port {port}; create "
-            f"it (createdb) or fix the database name in the URL ({detail})"
-        )
-    if kind == SSL:
-        return ConfigurationError(
-            f"{connect}: the server does not support SSL, but SSL was required by the "
-            f"sslmode in the URL; enable TLS on the server or change sslmode ({detail})"
-        )
-    if kind == BAD_PARAM:
-        return ConfigurationError(
-            f"{connect}: the URL has an invalid connection parameter ({detail})"
-        )
-    if kind == REFUSED:
-        return StorageError(
-            f"{connect}: connection refused by {host} port {port}; is PostgreSQL running "
-            f"and listening on that address and port? ({detail})"
-        )
-    if kind == DNS:
-        return StorageError(
-            f"{connect}: host name {host!r} cannot be resolved (no such host); check "
-            f"the host in the URL ({detail})"
-        )
-    if kind == DNS_AGAIN:
-        return StorageError(
-            f"{connect}: host name {host!r} cannot be resolved right now (temporary DNS "
-            f"failure) ({detail})"
-        )
-    if kind == UNREACHABLE:
-        return StorageError(
-            f"{connect}: host {host} port {port} is unreachable from here; check the "
-            f"address, routes and firewalls ({detail})"
-        )
-    if kind == TIMEOUT:
-        return StorageError(
-            f"{connect}: no answer from {host} port {port} in time (the host may be down, "
-            f"or a firewall drops the packets) ({detail})"
-        )
-    if kind == STARTING:
-        return StorageError(f"{at} is not accepting connections yet ({detail})")
-    if kind == TOO_MANY:
-        return StorageError(
-            f"{at} has no free connection slot (too many clients); lower RUNE_PG_POOL_MAX "
-            f"on the replicas or raise max_connections on the server ({detail})"
-        )
-    if kind == READ_ONLY:
-        return StorageError(
-            f"{at} accepts only reads (a standby, or default_transaction_read_only is on); "
-            f"point the URL at the primary ({detail})"
-        )
-    if kind == DISK_FULL:
-        return StorageError(f"disk full: {at} cannot write ({detail})")
-    if kind == BUSY:
-        return DatabaseBusyError(
-            f"{at}: the transaction was aborted because of a concurrent one (serialization "
-            f"failure, deadlock or lock timeout); retry ({detail})"
-        )
-    if kind == PERMISSION:
-        return StorageError(
-            f"{at}: permission denied for user {user_text}; grant it the privileges rune "
-            f"needs (it creates its tables when it migrates) ({detail})"
-        )
-    if kind == LOST:
-        return StorageError(f"lost the connection to {at} ({detail})")
-    return StorageError(f"PostgreSQL error on {where}: {detail}")
+    )
 
 
 def connect(

@@ -80,6 +80,10 @@ def plain(values: Iterable[str]) -> list[str]:
 
 
 # arguments ---------------------------------------------------------------------------------
+# The longest job kind the store accepts (create_job, and the kinds a worker claims).
+MAX_KIND_LENGTH = 64
+
+
 def require_text(name: str, value: object, max_len: int = 256) -> str:
     if not isinstance(value, str) or not value or len(value) > max_len:
         raise ValueError(f"{name} must be a non-empty string of at most {max_len} characters")
@@ -110,7 +114,7 @@ def require_kinds(kinds: Collection[str] | None) -> list[str] | None:
     # A bare string is a Collection[str] of characters: almost certainly a caller's slip.
     if isinstance(kinds, str | bytes):
         raise ValueError("kinds must be a collection of kind names, not a single string")
-    return sorted({require_text("kind", k, 64) for k in kinds})
+    return sorted({require_text("kind", k, MAX_KIND_LENGTH) for k in kinds})
 
 
 def require_job_status(status: object) -> JobStatus:

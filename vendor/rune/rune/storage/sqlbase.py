@@ -35,6 +35,7 @@ from rune.storage.records import (
     EVENT_COLUMNS,
     JOB_COLUMNS,
     JOB_TRANSITIONS,
+    MAX_KIND_LENGTH,
     EventStatus,
     JobStatus,
     apply_node_transition,
@@ -174,7 +175,7 @@ class SQLStorage(SQLDialect):
         idempotency_key: str | None = None,
     ) -> tuple[str, bool]:
         self._required("tenant_id", tenant_id)
-        self._required("kind", kind, 64)
+        self._required("kind", kind, MAX_KIND_LENGTH)
         request_json = dump_json(require_dict("request_payload", request_payload))
         job_id = str(uuid.uuid4())
         now = time.time()

@@ -233,6 +233,20 @@ def mask_url(url: str) -> str:
     return redact(_apply_mask(url, spans))
 
 
+def mask_secrets(text: str) -> str:
+    """``text`` -- a log line, a traceback -- with every password it quotes as ``***``.
+
+    For free text that may quote a connection string somewhere inside: the passwords of
+    the URLs in it, ``password``/``sslpassword`` query and keyword values, then every
+    registered secret. Unlike :func:`mask_url` it does not read the whole text as one URL:
+    that rule would mask a log line such as ``host:42:ab12: started on postgresql://...``
+    from its first colon to the URL's ``@``.
+    """
+    spans = [match.span(1) for match in _EMBEDDED_URL_RE.finditer(text)]
+    spans += _query_secret_spans(text) + _keyword_secret_spans(text)
+    return redact(_apply_mask(text, spans))
+
+
 @dataclass(frozen=True)
 class ResolvedUrl:
     """A database URL and where it came from (for ``rune db status``)."""

@@ -53,6 +53,13 @@ class Plan:
     refusal: str | None
     tables: tuple[TablePlan, ...]
 
+    @property
+    def rows_to_copy(self) -> int:
+        """Rows the copy still has to write: every source row, less those an unfinished
+        copy already holds (``done_rows``). Here, not in the CLI, because it is a fact of
+        the plan that every caller of a dry run wants, not a way of printing it."""
+        return sum(t.source_rows - t.done_rows for t in self.tables)
+
 
 def resume_problem(conn: psycopg.Connection[Any], source: Source, state: TargetState) -> str | None:
     """Why the unfinished copy cannot be continued (None: it can)."""
