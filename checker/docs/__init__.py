@@ -20,6 +20,8 @@ through ``hooks:`` in ``mkdocs.yml``.
     index, the nav and the pages themselves.
 ``clireference``
     the gate's CLI reference, walked from :func:`checker.cli.build_parser`.
+``rulereference``
+    every rule the gate can emit, from the registry :data:`checker.rules.RULES`.
 ``directives``
     the ``<!-- rune:NAME -->`` markers pages use to include the above.
 

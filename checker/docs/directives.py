@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from checker.adr_folder import adr_folder
+from checker.cli import build_parser
 from checker.docs import adrs, decisions, vexpage
 from checker.docs.clireference import render_cli
+from checker.docs.rulereference import render_rules
 from checker.errors import Problem
 
 #: Where the ADR pages appear in the site (``adr/NNNN-x.md`` -> this folder).
@@ -50,10 +53,12 @@ class SiteData:
 
 def load_site(root: Path, today: date) -> SiteData:
     """Read ``adr/``, ``policy/`` and ``vex/`` under ``root``; collect every problem."""
-    adr_set = adrs.load_adrs(root / "adr")
-    policy = decisions.load(root / "policy", root / "adr")
+    policy_dir = root / "policy"
+    adr_dir = adr_folder(policy_dir)
+    adr_set = adrs.load_adrs(adr_dir)
+    policy = decisions.load(policy_dir, adr_dir)
     adr_ids = {r.id for r in adr_set.records}
-    vex = vexpage.load(root / "vex", adr_ids, today)
+    vex = vexpage.load(root / "vex", adr_ids, today, adr_dir.relative_to(root).as_posix())
     problems = [*adr_set.problems, *policy.problems, *vex.problems]
     return SiteData(root, today, adr_set, policy, vex, _relative(problems, root))
 
@@ -108,9 +113,9 @@ def render_directive(name: str, data: SiteData, page_uri: str) -> str | None:
     if name == "adr-index":
         return adrs.render_index(data.adrs, link_for)
     if name == "cli-reference":
-        from checker.cli import build_parser  # the CLI imports much; only this page needs it
-
         return render_cli(build_parser())
+    if name == "rule-reference":
+        return render_rules()
     return None
 
 

@@ -30,9 +30,12 @@ class LoadedVex:
     problems: list[Problem] = field(default_factory=list)
 
 
-def load(vex_dir: Path, adr_ids: set[str], today: date) -> LoadedVex:
-    """Load the register as ``rune-policy check`` would; never raises."""
-    vex = load_vex([vex_dir], adr_ids=adr_ids, today=today, adr_dir="adr")
+def load(vex_dir: Path, adr_ids: set[str], today: date, adr_dir: str = "adr") -> LoadedVex:
+    """Load the register as ``rune-policy check`` would; never raises.
+
+    ``adr_dir`` names the ADR folder in messages, as the repository's reader knows it.
+    """
+    vex = load_vex([vex_dir], adr_ids=adr_ids, today=today, adr_dir=adr_dir)
     # Expired entries are shown as expired, not treated as broken: the page
     # exists to make them visible, and a build must not fail because a day passed.
     return LoadedVex(vex, today, list(vex.errors))

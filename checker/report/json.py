@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from checker.model import Finding
+from checker.report import ReportOptions
 from checker.results import RunResult
 
 REPORT_VERSION = 1
@@ -74,3 +75,8 @@ def render(result: RunResult) -> str:
         # or installed metadata): the standard library escapes it, so the
         # report is still written and still valid JSON.
         return json.dumps(report, indent=2, ensure_ascii=True) + "\n"
+
+
+def report(result: RunResult, options: ReportOptions) -> str:
+    """The registry's entry point (:mod:`checker.report`): the JSON contract of the run."""
+    return render(result)

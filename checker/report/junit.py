@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 from checker.evaluation import component_ref
 from checker.model import ComponentRef, Finding, Severity
+from checker.report import ReportOptions
 from checker.results import RunResult
 from checker.rules import RuleId, rule_order
 
@@ -201,3 +202,8 @@ def render(result: RunResult) -> str:
     root = build(result)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def report(result: RunResult, options: ReportOptions) -> str:
+    """The registry's entry point (:mod:`checker.report`): the JUnit XML of the run."""
+    return render(result)

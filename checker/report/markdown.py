@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 from checker.model import Finding, Severity
+from checker.report import ReportOptions
 from checker.results import RunResult
 from checker.rules import RuleId, rule_info, rule_order
 
@@ -225,3 +226,8 @@ def render(result: RunResult, *, today: date | None = None, max_rows: int = MAX_
         lines.append("</details>")
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def report(result: RunResult, options: ReportOptions) -> str:
+    """The registry's entry point: days left are counted from the day the run judged on."""
+    return render(result, today=result.today)

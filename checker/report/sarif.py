@@ -36,6 +36,7 @@ import orjson
 
 from checker import __version__
 from checker.model import Acceptance, Finding, Origin
+from checker.report import ReportOptions
 from checker.results import RunResult
 from checker.rules import Rule, rule_info, rule_order
 
@@ -264,3 +265,8 @@ def build(result: RunResult, *, base: Path | None = None) -> dict[str, Any]:
 def render(result: RunResult, *, base: Path | None = None) -> str:
     """The SARIF 2.1.0 log of one run; paths relative to ``base`` (default: the cwd)."""
     return orjson.dumps(build(result, base=base), option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+
+
+def report(result: RunResult, options: ReportOptions) -> str:
+    """The registry's entry point: locations relative to ``options.base``."""
+    return render(result, base=options.base)

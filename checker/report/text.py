@@ -11,6 +11,7 @@ from datetime import date
 
 from checker.evaluation import ComponentTrace
 from checker.model import Finding, Severity
+from checker.report import ReportOptions
 from checker.results import RunResult
 
 
@@ -90,6 +91,26 @@ def render(result: RunResult, *, max_per_rule: int = 50) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _evidence_lines(trace: ComponentTrace) -> list[str]:
+    """Which evidence sources were asked for licenses the input did not state, and the answer.
+
+    A reviewer asking "where did this license come from?" needs the chain,
+    not just the winner: that the run's SBOM was asked and knew nothing is
+    why the decision table's license was used.
+    """
+    resolution = trace.evidence
+    if resolution is None:
+        return []
+    if not resolution.asked:
+        if resolution.licenses:
+            return ["  evidence: the input's own statements (no other source asked)"]
+        return ["  evidence: the input states no license, and no other source was asked"]
+    lines = ["  evidence sources asked (the input states no license):"]
+    for name, answer in resolution.asked:
+        lines.append(f"    - {name}: " + (f"answered, {answer}" if answer else "no answer"))
+    return lines
+
+
 def render_trace(trace: ComponentTrace) -> str:
     """The full story of one component: identity, each license step, the verdict."""
     c = trace.component
@@ -134,6 +155,7 @@ def render_trace(trace: ComponentTrace) -> str:
             lines.append(f"    - {leaf.licensee}: {leaf.outcome.value} ({leaf.rule})")
         chosen = f", via {item.evaluation.chosen}" if item.evaluation.chosen else ""
         lines.append(f"    = {item.evaluation.outcome.value}{chosen}")
+    lines.extend(_evidence_lines(trace))
     if trace.findings:
         lines.append("  findings:")
         for finding in trace.findings:
@@ -143,3 +165,8 @@ def render_trace(trace: ComponentTrace) -> str:
         verdict = "PASS"
     lines.append(f"  verdict: {verdict}")
     return "\n".join(lines) + "\n"
+
+
+def report(result: RunResult, options: ReportOptions) -> str:
+    """The registry's entry point (:mod:`checker.report`): the report as ``check`` prints it."""
+    return render(result)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from datetime import date
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 import pytest
@@ -23,6 +24,9 @@ import pytest
 from checker.docs.adrs import load_adrs
 from checker.policy import load_policy
 from checker.vex.loader import load_vex
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Route
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -74,7 +78,7 @@ def test_a_reader_browses_and_searches_the_site(served: str) -> None:
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
 
-            def guard(route: sync_api.Route) -> None:
+            def guard(route: Route) -> None:
                 host = urlparse(route.request.url).hostname
                 if host == "127.0.0.1":
                     route.continue_()

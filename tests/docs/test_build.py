@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from checker.rules import RuleId
+
 ROOT = Path(__file__).resolve().parents[2]
 MKDOCS = ROOT / ".venv" / "bin" / "mkdocs"
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "RUNE_DOCS_TODAY": "2026-11-25"}
@@ -113,6 +115,11 @@ def test_generated_pages_hold_the_data(site: Path) -> None:
     assert "rune-policy vex add" in cli and "--max-input-size" in cli
     assert "--today" not in cli  # hidden option stays hidden
     assert "migrate-to-postgres" in (site / "search" / "search_index.json").read_text()
+
+
+def test_the_rule_reference_has_an_anchor_for_every_rule_id(site: Path) -> None:
+    page = _parse(site / "compliance" / "rules.html")
+    assert {str(rule_id) for rule_id in RuleId} <= page.ids
 
 
 def _copy_tree(dest: Path) -> Path:

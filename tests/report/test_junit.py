@@ -29,6 +29,7 @@ from checker.model import (
 from checker.policy import Policy, load_policy
 from checker.report import junit
 from checker.results import RunResult
+from checker.rules import RuleId
 
 ROOT = Path(__file__).resolve().parents[2]
 GATE = ROOT / "tests" / "data" / "gate"
@@ -149,14 +150,14 @@ def test_findings_outside_the_inputs_get_a_suite_of_their_own() -> None:
     read = ReadResult("bom.json", "cyclonedx-json", [Component("a", Origin("bom.json"), "1")])
     findings = [
         Finding(
-            "input-warning",
+            RuleId.INPUT_WARNING,
             Severity.WARNING,
             ComponentRef("bom.json", None, None),
             "odd",
             Origin("bom.json", "line 2"),
         ),
         Finding(
-            "unused-exception",
+            RuleId.UNUSED_EXCEPTION,
             Severity.WARNING,
             ComponentRef("pkg:npm/gone", None, "pkg:npm/gone"),
             "matched nothing",
@@ -177,7 +178,7 @@ def test_hostile_text_is_escaped_and_cleaned() -> None:
     nasty = 'evil</testcase><x a="1">&amp; \x00\x1b[31m ]]>'
     read = ReadResult("bom.json", "cyclonedx-json", [Component(nasty, Origin("bom.json"), "1")])
     finding = Finding(
-        "denied-license",
+        RuleId.DENIED_LICENSE,
         Severity.ERROR,
         ComponentRef(nasty, "1", None),
         f"{nasty} is\nlicensed badly",

@@ -19,6 +19,7 @@ from checker.model import Acceptance, ComponentRef, Finding, Origin, ReadResult,
 from checker.policy import Policy, load_policy
 from checker.report import markdown
 from checker.results import RunResult
+from checker.rules import RuleId
 
 ROOT = Path(__file__).resolve().parents[2]
 GATE = ROOT / "tests" / "data" / "gate"
@@ -106,7 +107,7 @@ def test_cells_escape_pipes_newlines_and_markup() -> None:
 
 def test_hostile_finding_keeps_the_table_shape() -> None:
     finding = Finding(
-        "denied-license",
+        RuleId.DENIED_LICENSE,
         Severity.ERROR,
         ComponentRef("pipe|name", "1.0\n2.0", None),
         "line one\nline | two `code`",
@@ -159,7 +160,7 @@ def test_only_accepted_errors_pass(policy: Policy) -> None:
 def test_long_tables_are_capped_with_a_pointer_to_json() -> None:
     findings = [
         Finding(
-            "unknown-license",
+            RuleId.UNKNOWN_LICENSE,
             Severity.ERROR,
             ComponentRef(f"pkg{i}", "1", None),
             "no license",

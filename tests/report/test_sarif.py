@@ -224,7 +224,7 @@ def test_fingerprints_ignore_position_but_not_identity(mixed: RunResult) -> None
     moved.message = finding.message + " (reworded)"
     assert sarif.fingerprint(moved, uri) == base, "regenerating an SBOM must not reopen alerts"
     other_rule = copy.deepcopy(finding)
-    other_rule.rule = "unknown-license"
+    other_rule.rule = RuleId.UNKNOWN_LICENSE
     other_version = copy.deepcopy(finding)
     other_version.component = ComponentRef("left", "2.0.0", "pkg:npm/left@2.0.0")
     via = copy.deepcopy(finding)
@@ -242,7 +242,7 @@ def test_findings_about_an_input_are_told_apart(validator: Any, tmp_path: Path) 
     path = str(tmp_path / "broken.json")
     findings = [
         Finding(
-            "input-warning",
+            RuleId.INPUT_WARNING,
             Severity.WARNING,
             ComponentRef(path, None, None),
             message,

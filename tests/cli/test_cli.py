@@ -11,7 +11,7 @@ import pytest
 
 from checker.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "gate"
 POLICY = ["--policy", str(ROOT / "policy")]
 

@@ -1,0 +1,72 @@
+"""``rune-policy explain``: the whole decision for the components matching a query.
+
+Reads the inputs as ``check`` does, finds the components the query names
+(:func:`checker.search.find_components`), and prints each one's trace
+(:func:`checker.report.text.render_trace`). Exit codes as ``check``; a
+query that matches nothing is a usage error (2), or 3 when an input could
+not be read, since the component may be in it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from checker.cli.arguments import judging_options, policy_from
+from checker.cli.command import Command, exit_code
+from checker.cli.console import error, say
+
+if TYPE_CHECKING:
+    from checker.cli.command import Subparsers
+
+
+def add_parser(sub: Subparsers) -> None:
+    explain = sub.add_parser(
+        "explain",
+        help="show the full decision trace for one component",
+        description="Print every license string found for COMPONENT, each "
+        "normalization step, the parsed expression, which rule decided "
+        "each part, and the verdict.",
+    )
+    explain.add_argument(
+        "component", metavar="COMPONENT", help="name, name@version, purl or image reference"
+    )
+    explain.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    judging_options(explain)
+
+
+def run(args: argparse.Namespace) -> int:
+    from checker import evidence
+    from checker.errors import EXIT_INPUT, EXIT_USAGE, UsageError
+    from checker.evaluation import Evaluator
+    from checker.gate import read_all
+    from checker.model import Severity
+    from checker.report.text import render_trace
+    from checker.search import find_components
+
+    if not args.paths and not args.env:
+        raise UsageError("give the SBOM paths to look in, and/or --env")
+    policy = policy_from(args)
+    inputs = read_all(args.paths, env=args.env, max_bytes=args.max_input_size)
+    results, errors = inputs.results, inputs.errors
+    for problem in errors:
+        error(problem.problem)
+    matches = find_components(results, args.component)
+    if not matches:
+        say(
+            f"no component matching {args.component!r} in the inputs "
+            "(try a name, name@version, purl or image reference)"
+        )
+        return EXIT_INPUT if errors else EXIT_USAGE
+    evaluator = Evaluator(policy, evidence.for_run(results))
+    failed = False
+    for component in matches:
+        trace = evaluator.trace(component)
+        sys.stdout.write(render_trace(trace))
+        failed = failed or any(f.severity is Severity.ERROR for f in trace.findings)
+    return exit_code(unreadable=bool(errors), failed=failed)
+
+
+COMMAND = Command("explain", add_parser, run)
