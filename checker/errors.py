@@ -40,6 +40,12 @@ class Problem:
     def location(self) -> str:
         return self.origin.location
 
+    @property
+    def line(self) -> int | None:
+        """The line a ``line N`` (or ``line N column M``) location names; None for others."""
+        first = self.location.removeprefix("line ").split(" ", 1)[0]
+        return int(first) if first.isdigit() else None
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Problem):
             return NotImplemented

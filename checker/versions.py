@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
 
-_OPS = (">=", "<=", "==", "!=", ">", "<")
 _RELEASE = re.compile(r"(?:\d+:)?[vV]?(\d+(?:\.\d+)*)")
 
 
@@ -28,12 +29,46 @@ def release_key(version: str) -> tuple[int, ...] | None:
     return tuple(parts)
 
 
+class Comparator(StrEnum):
+    """A clause's operator, as written; two-character ones first, so they are tried first."""
+
+    GE = ">="
+    LE = "<="
+    EQ = "=="
+    NE = "!="
+    GT = ">"
+    LT = "<"
+
+    def admits(self, key: tuple[int, ...], bound: tuple[int, ...]) -> bool:
+        """Whether a release ``key`` satisfies ``OPERATOR bound``."""
+        if self is Comparator.GE:
+            return key >= bound
+        if self is Comparator.LE:
+            return key <= bound
+        if self is Comparator.GT:
+            return key > bound
+        if self is Comparator.LT:
+            return key < bound
+        if self is Comparator.EQ:
+            return key == bound
+        return key != bound
+
+
+class Clause(NamedTuple):
+    """One comparator of a range: ``>=24.3`` is ``(GE, (24, 3), "24.3")``."""
+
+    op: Comparator
+    bound: tuple[int, ...]
+    #: The version as written (exports spell the range with it).
+    version: str
+
+
 @dataclass(frozen=True, slots=True)
 class VersionRange:
     """A conjunction of comparators such as ``>=24.3,<25``."""
 
     text: str
-    clauses: tuple[tuple[str, tuple[int, ...]], ...]
+    clauses: tuple[Clause, ...]
 
     def contains(self, version: str | None) -> bool:
         if version is None:
@@ -41,40 +76,27 @@ class VersionRange:
         key = release_key(version)
         if key is None:
             return False
-        return all(_compare(key, op, bound) for op, bound in self.clauses)
+        return all(clause.op.admits(key, clause.bound) for clause in self.clauses)
 
     def __str__(self) -> str:
         return self.text
 
 
-def _compare(key: tuple[int, ...], op: str, bound: tuple[int, ...]) -> bool:
-    if op == ">=":
-        return key >= bound
-    if op == "<=":
-        return key <= bound
-    if op == ">":
-        return key > bound
-    if op == "<":
-        return key < bound
-    if op == "==":
-        return key == bound
-    return key != bound
-
-
 def parse_range(text: str) -> VersionRange:
     """Parse ``>=1.0,<2``; raise ValueError with a message a reviewer can act on."""
-    clauses: list[tuple[str, tuple[int, ...]]] = []
+    clauses: list[Clause] = []
     for raw in text.split(","):
         part = raw.strip()
         if not part:
             raise ValueError(f"empty comparator in version range {text!r}")
-        op = next((o for o in _OPS if part.startswith(o)), None)
+        op = next((o for o in Comparator if part.startswith(o)), None)
         if op is None:
             raise ValueError(
-                f"comparator {part!r} in {text!r} must start with one of {', '.join(_OPS)}"
+                f"comparator {part!r} in {text!r} must start with one of {', '.join(Comparator)}"
             )
-        bound = release_key(part[len(op) :])
-        if bound is None or not part[len(op) :].strip()[:1].isdigit():
+        written = part[len(op) :]
+        bound = release_key(written)
+        if bound is None or not written.strip()[:1].isdigit():
             raise ValueError(f"{part!r} in {text!r} does not compare against a numeric version")
-        clauses.append((op, bound))
+        clauses.append(Clause(op, bound, written.strip()))
     return VersionRange(text, tuple(clauses))

@@ -3,17 +3,20 @@
 Policy and register files are reviewed by people; an error has to point at
 the line to fix. They are loaded by the one safe loader
 (:mod:`checker.yamldocs`) under its tighter :data:`~checker.yamldocs.CONFIG`
-limits (size, alias expansion, nesting, one document), and a path -> line
-map is built from what it returns. Every refusal and every duplicate key
+limits (size, alias expansion, nesting, one document); this module is only
+the configuration side's adapter to it. Lines come from the loader's own
+:class:`~checker.yamldocs.YMap` and :class:`~checker.yamldocs.YSeq`, looked
+up by key path when a problem is reported, so there is one record of
+positions, not a second index. Every refusal and every duplicate key
 becomes a :class:`~checker.errors.Problem`: the caller reports them all at
 once and exits 2.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from checker import yamldocs
 from checker.errors import InputError, Problem
@@ -27,20 +30,31 @@ MAX_CONFIG_BYTES = yamldocs.MAX_CONFIG_SIZE
 
 @dataclass(slots=True)
 class Located:
-    """A loaded YAML document with the line of every mapping key and item."""
+    """A loaded YAML document, which knows the line of every mapping key and item."""
 
     path: str
     data: Any
-    lines: dict[Key, int] = field(default_factory=dict)
 
     def line(self, key: Key) -> int:
-        """Line of the nearest located ancestor of ``key`` (1-based)."""
-        probe = key
-        while probe:
-            if probe in self.lines:
-                return self.lines[probe]
-            probe = probe[:-1]
-        return self.lines.get((), 1)
+        """Line of ``key``, or of its nearest ancestor that is in the document (1-based).
+
+        ``key`` is a path of mapping keys and item indexes from the root,
+        e.g. ``("entries", 3, "license")``.
+        """
+        value = self.data
+        if not isinstance(value, (yamldocs.YMap, yamldocs.YSeq)):
+            return 1
+        line = value.line
+        for part in key:
+            if isinstance(value, yamldocs.YMap) and isinstance(part, str) and part in value:
+                line = value.key_line(part)
+                value = value[part]
+            elif isinstance(value, yamldocs.YSeq) and type(part) is int and 0 <= part < len(value):
+                line = value.item_line(part)
+                value = value[part]
+            else:
+                break
+        return line
 
     def where(self, key: Key) -> str:
         return f"line {self.line(key)}"
@@ -49,7 +63,18 @@ class Located:
         return Problem(self.path, self.where(key), message)
 
 
-def load_yaml(text: str | bytes, path: str) -> tuple[Located | None, list[Problem]]:
+class ConfigDoc(NamedTuple):
+    """A configuration file as loaded: the document (None if it could not be) and its problems.
+
+    A document with problems (duplicate keys) is still returned, so the rest
+    of it can be validated in the same run.
+    """
+
+    doc: Located | None
+    problems: list[Problem]
+
+
+def load_yaml(text: str | bytes, path: str) -> ConfigDoc:
     """Load one configuration document safely; return it with its positions, or problems.
 
     Duplicate keys are problems (YAML would keep only the last one: in a
@@ -59,18 +84,14 @@ def load_yaml(text: str | bytes, path: str) -> tuple[Located | None, list[Proble
     try:
         loaded = yamldocs.load(text, path, limits=yamldocs.CONFIG, collect_duplicates=True)
     except InputError as exc:
-        return None, [exc.problem]
+        return ConfigDoc(None, [exc.problem])
     if loaded.template:
-        return None, [Problem(path, "line 1", "is a template, not YAML")]
+        return ConfigDoc(None, [Problem(path, "line 1", "is a template, not YAML")])
     root = loaded.documents[0].root if loaded.documents else None
-    located = Located(path, root)
-    _index(root, located)
-    return located, list(loaded.duplicates)
+    return ConfigDoc(Located(path, root), list(loaded.duplicates))
 
 
-def read_yaml_file(
-    path: Path, *, missing: str = "not found"
-) -> tuple[Located | None, list[Problem]]:
+def read_yaml_file(path: Path, *, missing: str = "not found") -> ConfigDoc:
     """Read and load a configuration file: a regular file under the size cap, UTF-8.
 
     ``missing`` is the message for a file that does not exist. A FIFO, a
@@ -84,32 +105,9 @@ def read_yaml_file(
         if message == "file not found":
             message = missing
         elif message.startswith("is empty"):
-            return Located(str(path), None), []
-        return None, [Problem(exc.problem.path, exc.problem.location, message)]
+            return ConfigDoc(Located(str(path), None), [])
+        return ConfigDoc(None, [Problem.at(exc.problem.origin, message)])
     return load_yaml(data, str(path))
-
-
-def _index(root: Any, located: Located) -> None:
-    """Fill ``located.lines`` from the positions the loader kept.
-
-    Shared (aliased) values appear under every path that reaches them; the
-    loader has already bounded the expanded size, so this walk is bounded too.
-    """
-    if isinstance(root, (yamldocs.YMap, yamldocs.YSeq)):
-        located.lines[()] = root.line
-    stack: list[tuple[Any, Key]] = [(root, ())]
-    while stack:
-        value, here = stack.pop()
-        if isinstance(value, yamldocs.YMap):
-            for name, item in value.items():
-                child = (*here, name)
-                located.lines[child] = value.key_line(name)
-                stack.append((item, child))
-        elif isinstance(value, yamldocs.YSeq):
-            for index, item in enumerate(value):
-                child = (*here, index)
-                located.lines[child] = value.item_line(index)
-                stack.append((item, child))
 
 
 def describe(value: Any) -> str:

@@ -7,6 +7,7 @@ import pytest
 from checker import yamldocs
 from checker.errors import InputError
 from checker.yamldocs import TEMPLATE_NOTE, YMap, YSeq, load, looks_like_template
+from checker.yamlio import load_yaml
 from tests.helpers import FIXTURES
 
 DATA = FIXTURES / "artifacts"
@@ -37,6 +38,24 @@ list:
     assert isinstance(items, YSeq)
     assert [items.item_line(0), items.item_line(1)] == [7, 8]
     assert items.text(0) == "a"
+
+
+def test_sequences_know_whether_they_were_written_as_a_flow() -> None:
+    root = load("a: [1, 2]\nb:\n  - 1\n", "x.yaml").documents[0].root
+    assert root["a"].flow and not root["b"].flow
+
+
+def test_config_lines_are_looked_up_by_key_path() -> None:
+    # One record of positions: the loader's; a path that leaves the
+    # document stops at the nearest line it reached.
+    doc, problems = load_yaml("a:\n  - x: 1\n    y: [2]\nb: 3\n", "c.yaml")
+    assert doc is not None and not problems
+    assert doc.line(()) == 1
+    assert doc.line(("a", 0, "y")) == 3
+    assert doc.line(("a", 0, "y", 0)) == 3
+    assert doc.line(("a", 0, "missing")) == 2
+    assert doc.line(("a", 5)) == 1
+    assert doc.line(("b", "deeper")) == 4
 
 
 def test_multiple_documents_and_line_offset() -> None:

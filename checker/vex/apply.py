@@ -31,16 +31,10 @@ from packageurl import PackageURL
 
 from checker.matching import PurlIdentity, image_of, parse_purl
 from checker.model import Acceptance, Component, ComponentRef, Finding, Origin, Severity
-from checker.rules import RuleId
-from checker.vex.register import (
-    LICENSE_RULES,
-    SPDX_NORMALIZER,
-    WAIVABLE_RULES,
-    LicenseException,
-    equivalent,
-)
+from checker.rules import LICENSE_RULES, WAIVABLE, RuleId
+from checker.vex.model import SPDX_NORMALIZER, LicenseException, equivalent
 
-_WAIVABLE = frozenset(WAIVABLE_RULES)
+_WAIVABLE = frozenset(WAIVABLE)
 
 
 def acceptance(entry: LicenseException) -> Acceptance:

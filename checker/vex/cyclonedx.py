@@ -44,28 +44,29 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from checker.versions import release_key
-from checker.vex.openvex import Export
-from checker.vex.register import Subject, VulnerabilityEntry
+from checker.versions import Comparator
+from checker.vex.export import Export
+from checker.vex.model import Subject, VulnerabilityEntry
+from checker.vex.vocabulary import Justification, Response, Status
 
 SPEC_VERSION = "1.6"
 STATES = {
-    "not_affected": "not_affected",
-    "affected": "exploitable",
-    "fixed": "resolved",
-    "under_investigation": "in_triage",
+    Status.NOT_AFFECTED: "not_affected",
+    Status.AFFECTED: "exploitable",
+    Status.FIXED: "resolved",
+    Status.UNDER_INVESTIGATION: "in_triage",
 }
 AFFECTED_STATUS = {
-    "not_affected": "unaffected",
-    "affected": "affected",
-    "fixed": "unaffected",
-    "under_investigation": "unknown",
+    Status.NOT_AFFECTED: "unaffected",
+    Status.AFFECTED: "affected",
+    Status.FIXED: "unaffected",
+    Status.UNDER_INVESTIGATION: "unknown",
 }
 JUSTIFICATIONS = {
-    "component_not_present": "requires_dependency",
-    "vulnerable_code_not_present": "code_not_present",
-    "vulnerable_code_not_in_execute_path": "code_not_reachable",
-    "inline_mitigations_already_exist": "protected_by_mitigating_control",
+    Justification.COMPONENT_NOT_PRESENT: "requires_dependency",
+    Justification.VULNERABLE_CODE_NOT_PRESENT: "code_not_present",
+    Justification.VULNERABLE_CODE_NOT_IN_EXECUTE_PATH: "code_not_reachable",
+    Justification.INLINE_MITIGATIONS_ALREADY_EXIST: "protected_by_mitigating_control",
 }
 
 
@@ -96,13 +97,10 @@ def _severity(score: float) -> str:
 def vers(subject: Subject) -> str:
     """A ``versions`` range in vers syntax: ``>=1.4,<2`` is ``vers:npm/>=1.4|<2``."""
     assert subject.versions is not None and subject.ident is not None
-    parts = [p.strip() for p in subject.versions.text.split(",") if p.strip()]
     constraints: list[tuple[tuple[int, ...], str]] = []
-    for part in parts:
-        op = next(o for o in (">=", "<=", "==", "!=", ">", "<") if part.startswith(o))
-        version = part[len(op) :].strip()
-        text = version if op == "==" else f"{op}{version}"
-        constraints.append((release_key(version) or (), text))
+    for op, bound, version in subject.versions.clauses:
+        text = version if op is Comparator.EQ else f"{op}{version}"
+        constraints.append((bound, text))
     constraints.sort()
     return f"vers:{subject.ident.type}/" + "|".join(text for _, text in constraints)
 
@@ -136,7 +134,7 @@ def _vulnerability(entry: VulnerabilityEntry) -> dict[str, Any]:
             detail.append(f"OpenVEX justification: {entry.justification}.")
     if detail:
         analysis["detail"] = " ".join(detail)
-    response = list(entry.response) or (["update"] if entry.status == "fixed" else [])
+    response = list(entry.response) or ([Response.UPDATE] if entry.status is Status.FIXED else [])
     if response:
         analysis["response"] = response
     affects: list[dict[str, Any]] = []

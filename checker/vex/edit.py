@@ -66,17 +66,15 @@ import yaml
 from checker.errors import InputError, PolicyError, Problem, UsageError
 from checker.inputs import display_path, read_bytes
 from checker.output import stale_temporaries, write_atomic
-from checker.vex.register import (
-    RegisterCheck,
-    load_register,
-    register_files,
-)
-from checker.yamlio import MAX_CONFIG_BYTES, load_yaml
+from checker.vex.fields import DATE_WRITTEN
+from checker.vex.register import RegisterCheck, load_register, read_register_file, register_files
+from checker.vex.vocabulary import EntryKind
+from checker.yamldocs import YSeq
+from checker.yamlio import MAX_CONFIG_BYTES, ConfigDoc, load_yaml
 
 #: What a new register file starts with.
-NEW_FILE = "# VEX register: see checker/vex/register.py for the schema.\nversion: 1\nentries:\n"
-PREFIXES = {"license": "LIC", "vulnerability": "VULN"}
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NEW_FILE = "# VEX register: see checker/vex/schema.py for the schema.\nversion: 1\nentries:\n"
+PREFIXES = {EntryKind.LICENSE: "LIC", EntryKind.VULNERABILITY: "VULN"}
 _EMPTY_FLOW = re.compile(r"^(?P<key>entries:)\s*\[\s*\]\s*(?P<comment>#.*)?$")
 #: Seconds a writer waits for another one's lock before giving up (exit 2).
 LOCK_TIMEOUT = 10.0
@@ -107,7 +105,7 @@ def license_fields(
     reason: str,
 ) -> Fields:
     """The keys of a new license entry, in the order they are written (without governance)."""
-    fields: Fields = [("kind", "license")]
+    fields: Fields = [("kind", EntryKind.LICENSE)]
     if component is not None:
         fields.append(("component", component.strip()))
     if image is not None:
@@ -134,7 +132,10 @@ def vulnerability_fields(
     patch_sla: str | None,
 ) -> Fields:
     """The keys of a new vulnerability entry, in the order they are written."""
-    fields: Fields = [("kind", "vulnerability"), ("vulnerability", vulnerability.strip())]
+    fields: Fields = [
+        ("kind", EntryKind.VULNERABILITY),
+        ("vulnerability", vulnerability.strip()),
+    ]
     if aliases:
         fields.append(("aliases", [a.strip() for a in aliases]))
     if cvss is not None:
@@ -166,7 +167,7 @@ def scalar(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     text = str(value)
-    if _DATE.fullmatch(text):
+    if DATE_WRITTEN.fullmatch(text):
         return text  # the register reads dates as the text written
     dumped = yaml.safe_dump(text, allow_unicode=True, width=2**31 - 1)
     return dumped.removesuffix("\n...\n").removesuffix("\n")
@@ -191,7 +192,7 @@ def render_entry(fields: Fields, indent: int) -> str:
     return "".join(f"{pad}{line}\n" for line in lines)
 
 
-def next_id(ids: Collection[str], kind: str) -> str:
+def next_id(ids: Collection[str], kind: EntryKind) -> str:
     """``LIC-NNNN`` / ``VULN-NNNN``, one past the highest of its kind."""
     prefix = PREFIXES[kind]
     numbers = [
@@ -200,13 +201,14 @@ def next_id(ids: Collection[str], kind: str) -> str:
     return f"{prefix}-{max(numbers, default=0) + 1:04d}"
 
 
-def append_text(original: str, block_for: Any, path: str) -> tuple[str, int]:
+def append_text(original: str, loaded: ConfigDoc, block_for: Any, path: str) -> tuple[str, int]:
     """The file with the entry appended, and the first line of the new block.
 
-    ``block_for(indent)`` renders the block. Raises :class:`UsageError` when
-    the file's shape does not allow appending without re-writing it.
+    ``loaded`` is ``original`` as loaded. ``block_for(indent)`` renders the
+    block. Raises :class:`UsageError` when the file's shape does not allow
+    appending without re-writing it.
     """
-    doc, problems = load_yaml(original, path)
+    doc, problems = loaded
     if doc is None or problems:
         raise PolicyError(
             f"{path} cannot be appended to until it is fixed", problems or [Problem(path, "", "")]
@@ -219,10 +221,8 @@ def append_text(original: str, block_for: Any, path: str) -> tuple[str, int]:
             f"{path} has no top-level 'entries:' list; add 'version: 1' and 'entries:' first"
         )
     lines = original.splitlines(keepends=True)
-    entries_line = doc.lines[("entries",)]
-    later = [
-        name for name in data if name != "entries" and doc.lines.get((str(name),), 0) > entries_line
-    ]
+    entries_line = doc.line(("entries",))
+    later = [name for name in data if name != "entries" and doc.line((str(name),)) > entries_line]
     if later:
         raise UsageError(
             f"{path}: 'entries' must be the last top-level key so an entry can be appended "
@@ -237,12 +237,10 @@ def append_text(original: str, block_for: Any, path: str) -> tuple[str, int]:
             lines[entries_line - 1] = f"{match.group('key')}{comment}\n"
         else:
             raise UsageError(f"{path}: write the empty list as 'entries: []' or 'entries:'")
-    elif isinstance(entries, list):
-        node = yaml.compose(original, Loader=yaml.SafeLoader)
-        sequence = _entries_node(node)
-        if sequence is None or sequence.flow_style:
+    elif isinstance(entries, YSeq):
+        if entries.flow:
             raise UsageError(f"{path}: 'entries' must be a block list ('- id: ...' items)")
-        first = lines[sequence.value[0].start_mark.line]
+        first = lines[entries.item_line(0) - 1]
         indent = len(first) - len(first.lstrip(" "))
         if not first.lstrip(" ").startswith("-"):
             raise UsageError(f"{path}: cannot tell how the entries are indented")
@@ -252,19 +250,6 @@ def append_text(original: str, block_for: Any, path: str) -> tuple[str, int]:
         lines[-1] += "\n"
     start = len(lines) + 1
     return "".join(lines) + block_for(indent), start
-
-
-def _entries_node(node: Any) -> Any:
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    for key, value in node.value:
-        if key.value == "entries" and isinstance(value, yaml.SequenceNode):
-            return value
-    return None
-
-
-def _keyed(problems: Sequence[Problem]) -> set[tuple[str, str, str]]:
-    return {(p.path, p.location, p.message) for p in problems}
 
 
 def lock_path(path: Path) -> Path:
@@ -363,13 +348,14 @@ def add_entry(
         for leftover in stale_temporaries(path):  # a writer killed mid-write; none runs now
             with contextlib.suppress(OSError):
                 leftover.unlink()
-        kind = str(dict(fields)["kind"])
+        kind = EntryKind(dict(fields)["kind"])
         original = _read(path)
         folder_files = register_files(folder)
         files = sorted({*folder_files, path})
-        before = load_register(
-            files, adr_ids=adr_ids, today=today, texts={path: original}, adr_dir=adr_dir
-        )
+        # Each file is loaded once: the others as they are, this one before and after.
+        loaded = {f: read_register_file(f) for f in files if f != path}
+        old = loaded[path] = load_yaml(original, str(path))
+        before = load_register(files, adr_ids=adr_ids, today=today, loaded=loaded, adr_dir=adr_dir)
         entry_id = next_id(before.register.ids(), kind)
         full: Fields = [
             ("id", entry_id),
@@ -379,19 +365,20 @@ def add_entry(
             ("created", today.isoformat()),
             ("expires", expires.strip()),
         ]
-        text, start = append_text(original, lambda indent: render_entry(full, indent), str(path))
-        after = load_register(
-            files, adr_ids=adr_ids, today=today, texts={path: text}, adr_dir=adr_dir
+        text, start = append_text(
+            original, old, lambda indent: render_entry(full, indent), str(path)
         )
+        new = loaded[path] = load_yaml(text, str(path))
+        after = load_register(files, adr_ids=adr_ids, today=today, loaded=loaded, adr_dir=adr_dir)
         _refuse_new_problems(before, after, path, start, entry_id)
-        _check_round_trip(original, text, full, str(path))
+        _check_round_trip(old, new, full, str(path))
         if _read(path) != original:  # an editor that ignores the lock saved meanwhile
             raise UsageError(
                 f"{display_path(path)} changed while the entry was prepared; run the command again"
             )
         write_atomic(path, text)  # keeps the mode and owner; on disk when it returns
-        known = _keyed(before.warnings)
-        new_warnings = [w for w in after.warnings if (w.path, w.location, w.message) not in known]
+        known = set(before.warnings)
+        new_warnings = [w for w in after.warnings if w not in known]
         return Added(entry_id, path, text, new_warnings)
 
 
@@ -418,14 +405,14 @@ def _read(path: Path) -> str:
 def _refuse_new_problems(
     before: RegisterCheck, after: RegisterCheck, path: Path, start: int, entry_id: str
 ) -> None:
-    old = _keyed(before.errors) | _keyed(before.expired)
-    new = [p for p in (*after.errors, *after.expired) if (p.path, p.location, p.message) not in old]
+    old = {*before.errors, *before.expired}
+    new = [p for p in (*after.errors, *after.expired) if p not in old]
     if not new:
         return
     shown: list[Problem] = []
     for problem in new:
-        line = problem.location.removeprefix("line ").split(" ", 1)[0]
-        if problem.path == str(path) and line.isdigit() and int(line) >= start:
+        line = problem.line
+        if problem.path == str(path) and line is not None and line >= start:
             shown.append(Problem(f"new entry {entry_id}", "", problem.message))
         else:
             shown.append(problem)
@@ -436,13 +423,11 @@ def _refuse_new_problems(
     )
 
 
-def _check_round_trip(original: str, text: str, fields: Fields, path: str) -> None:
+def _check_round_trip(old: ConfigDoc, new: ConfigDoc, fields: Fields, path: str) -> None:
     """The new text must hold the old data plus exactly the new entry."""
-    old, _ = load_yaml(original, path)
-    new, _ = load_yaml(text, path)
-    assert old is not None and new is not None
-    old_data = old.data if isinstance(old.data, dict) else {}
-    new_data = new.data if isinstance(new.data, dict) else {}
+    assert old.doc is not None and new.doc is not None
+    old_data = old.doc.data if isinstance(old.doc.data, dict) else {}
+    new_data = new.doc.data if isinstance(new.doc.data, dict) else {}
     old_entries = old_data.get("entries") or []
     new_entries = new_data.get("entries") or []
     expected = dict(fields)

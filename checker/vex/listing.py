@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from checker.vex.loader import VexSet
-from checker.vex.register import Entry, LicenseException, VulnerabilityEntry
+from checker.vex.model import Entry, LicenseException, VulnerabilityEntry
 
 
 def days_text(left: int) -> str:
@@ -26,7 +26,7 @@ def _row(entry: Entry, today: date) -> list[str]:
         names = ", ".join((entry.vulnerability, *entry.aliases))
         products = ", ".join(p.describe() for p in entry.products)
         subject = f"{names} in {products}"
-        what = entry.status + (f" ({entry.justification})" if entry.justification else "")
+        what = f"{entry.status}" + (f" ({entry.justification})" if entry.justification else "")
         if entry.cvss is not None:
             what += f", CVSS {entry.cvss:g}"
     return [

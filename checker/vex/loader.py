@@ -8,14 +8,18 @@ outside the folder: read back, they would state the register twice.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from checker.errors import PolicyError, Problem
-from checker.vex.openvex import VexDocument, read_openvex
-from checker.vex.register import Register, load_register, register_files
+from checker.vex.model import Register
+from checker.vex.register import load_register, register_files
+
+if TYPE_CHECKING:
+    from checker.vex.openvex import VexDocument
 
 REGISTER_SUFFIXES = (".yaml", ".yml")
 
@@ -55,8 +59,7 @@ class VexSet:
 
 
 def _sort_key(problem: Problem) -> tuple[str, int, str]:
-    location = problem.location.removeprefix("line ").split(" ", 1)[0]
-    return problem.path, int(location) if location.isdigit() else 0, problem.location
+    return problem.path, problem.line or 0, problem.location
 
 
 def load_vex(
@@ -64,7 +67,6 @@ def load_vex(
     *,
     adr_ids: Collection[str] | None,
     today: date,
-    texts: Mapping[Path, str] | None = None,
     adr_dir: str = "adr",
 ) -> VexSet:
     """Load every register file and OpenVEX document the paths name; never raises."""
@@ -89,11 +91,13 @@ def load_vex(
                     "is neither a register file (.yaml) nor an OpenVEX document (.json)",
                 )
             )
-    checked = load_register(yaml_files, adr_ids=adr_ids, today=today, texts=texts, adr_dir=adr_dir)
+    checked = load_register(yaml_files, adr_ids=adr_ids, today=today, adr_dir=adr_dir)
     vex = VexSet([str(p) for p in paths], checked.register)
     vex.errors = problems + checked.errors
     vex.expired = checked.expired
     vex.warnings = checked.warnings
+    if json_files:  # most registers are YAML only: the OpenVEX reader is loaded when needed
+        from checker.vex.openvex import read_openvex
     for path in json_files:
         outcome = read_openvex(path)
         vex.errors.extend(outcome.errors)

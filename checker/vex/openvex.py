@@ -43,7 +43,9 @@ from packageurl import PackageURL
 from checker.errors import InputError, Problem
 from checker.inputs import DEFAULT_MAX_BYTES, load_json, read_bytes
 from checker.model import Origin
-from checker.vex.register import JUSTIFICATIONS, STATUSES, Subject, VulnerabilityEntry
+from checker.vex.export import Export
+from checker.vex.model import Subject, VulnerabilityEntry
+from checker.vex.vocabulary import Justification, Status, choices, member
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 LEGACY_CONTEXTS = frozenset({"https://openvex.dev/ns", "https://openvex.dev/ns/v0.0.1"})
@@ -95,10 +97,10 @@ class VexProduct:
 class VexStatement:
     vulnerability: str
     products: tuple[VexProduct, ...]
-    status: str
+    status: Status
     origin: Origin
     aliases: tuple[str, ...] = ()
-    justification: str | None = None
+    justification: Justification | None = None
     impact_statement: str | None = None
     action_statement: str | None = None
     status_notes: str | None = None
@@ -281,29 +283,35 @@ def _statement(
     if name is None:
         error(f"{at}.vulnerability", "a statement needs a vulnerability with a name")
         ok = False
-    status = raw.get("status")
-    if status not in STATUSES:
-        if status is None:
-            error(f"{at}.status", f"a statement needs a status: one of {', '.join(STATUSES)}")
+    written_status = raw.get("status")
+    status = member(Status, written_status)
+    if status is None:
+        if written_status is None:
+            error(f"{at}.status", f"a statement needs a status: one of {choices(Status)}")
         else:
-            error(f"{at}.status", f"status {status!r} must be one of {', '.join(STATUSES)}")
+            error(f"{at}.status", f"status {written_status!r} must be one of {choices(Status)}")
         ok = False
-    justification = _text(raw.get("justification"))
-    if justification is not None and justification not in JUSTIFICATIONS:
+    written_justification = _text(raw.get("justification"))
+    justification = member(Justification, written_justification)
+    if written_justification is not None and justification is None:
         error(
             f"{at}.justification",
-            f"justification {justification!r} must be one of {', '.join(JUSTIFICATIONS)}",
+            f"justification {written_justification!r} must be one of {choices(Justification)}",
         )
         ok = False
     impact = _text(raw.get("impact_statement"))
     action = _text(raw.get("action_statement"))
-    if status == "not_affected" and justification is None and impact is None:
+    if status is Status.NOT_AFFECTED and written_justification is None and impact is None:
         error(at, "status not_affected needs a justification or an impact_statement")
         ok = False
-    if status == "affected" and action is None:
+    if status is Status.AFFECTED and action is None:
         error(at, "status affected needs an action_statement")
         ok = False
-    if status in STATUSES and status != "not_affected" and (justification or impact):
+    if (
+        status is not None
+        and status is not Status.NOT_AFFECTED
+        and (written_justification or impact)
+    ):
         warn(at, f"justification/impact_statement on status {status} (go-vex refuses it)")
     products: list[VexProduct] = []
     raw_products = raw.get("products")
@@ -325,7 +333,7 @@ def _statement(
     timestamp = _text(raw.get("timestamp"))
     if timestamp is not None and not _DATETIME.fullmatch(timestamp):
         warn(f"{at}.timestamp", f"timestamp {timestamp!r} is not an RFC 3339 date-time")
-    if not ok or name is None or not isinstance(status, str):
+    if not ok or name is None or status is None:
         return None
     return VexStatement(
         vulnerability=name,
@@ -362,18 +370,6 @@ def _product(raw: Any) -> VexProduct | None:
 
 
 # --------------------------------------------------------------------------- export
-
-
-@dataclass(slots=True)
-class Export:
-    """An exported document and what was left out of it, for stderr.
-
-    ``refused`` says why nothing could be exported (``text`` is then empty).
-    """
-
-    text: str
-    notes: list[str] = field(default_factory=list)
-    refused: str | None = None
 
 
 def canonical_purl(subject: Subject) -> str:

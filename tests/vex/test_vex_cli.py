@@ -12,9 +12,17 @@ import os
 from pathlib import Path
 
 import pytest
-from vex_helpers import DATA, JUICE_SHOP, TODAY_ARG, corpus, license_entry, repository, run
 
 from checker.yamlio import load_yaml
+from tests.vex.vex_helpers import (
+    DATA,
+    JUICE_SHOP,
+    TODAY_ARG,
+    corpus,
+    license_entry,
+    repository,
+    run,
+)
 
 AGPL = DATA / "agpl-service.cdx.json"
 
@@ -304,6 +312,19 @@ def test_add_refuses_when_entries_is_not_last(
     code, _, err = add_license(capsys, "--file", str(register))
     assert code == 2 and "'entries' must be the last top-level key" in err
     assert register.read_text(encoding="utf-8") == before
+
+
+def test_add_refuses_a_flow_list_of_entries(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Appending a block item after `entries: [...]` would not be YAML; the
+    # loader's sequences know how they were written.
+    repo = repository(tmp_path)
+    register = repo / "vex" / "register.yaml"
+    register.write_text("version: 1\nentries: [{id: LIC-0001}]\n", encoding="utf-8")
+    code, _, err = add_license(capsys, "--file", str(register))
+    assert code == 2 and "'entries' must be a block list" in err
+    assert register.read_text(encoding="utf-8") == "version: 1\nentries: [{id: LIC-0001}]\n"
 
 
 def test_list_and_validate_need_a_register(

@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 import pytest
-from vex_helpers import ROOT, TODAY, TODAY_ARG, repository, run
 
 from checker.cli import main
 from checker.errors import UsageError
 from checker.vex import edit
 from checker.vex.edit import Added, add_entry, license_fields, lock_path
 from checker.yamlio import load_yaml
+from tests.vex.vex_helpers import ROOT, TODAY, TODAY_ARG, repository, run
 
 ADD = [
     "vex",

@@ -12,7 +12,9 @@ import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from jsonschema import Draft202012Validator
-from vex_helpers import (
+
+from checker.vex.openvex import parse_openvex
+from tests.vex.vex_helpers import (
     ADR,
     DATA,
     SCHEMAS,
@@ -22,8 +24,6 @@ from vex_helpers import (
     vulnerability_entry,
     write_register,
 )
-
-from checker.vex.openvex import parse_openvex
 
 VALID = DATA / "registers" / "valid"
 

@@ -13,7 +13,12 @@ import json
 from pathlib import Path
 
 import pytest
-from vex_helpers import (
+
+from checker.gate import check
+from checker.model import Severity
+from checker.policy import load_policy
+from checker.vex.loader import load_vex
+from tests.vex.vex_helpers import (
     ADR,
     DATA,
     JUICE_SHOP,
@@ -26,11 +31,6 @@ from vex_helpers import (
     run,
     write_register,
 )
-
-from checker.gate import check
-from checker.model import Severity
-from checker.policy import load_policy
-from checker.vex.loader import load_vex
 
 AGPL = DATA / "agpl-service.cdx.json"
 POD = DATA / "bitnami-pod.yaml"

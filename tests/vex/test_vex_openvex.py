@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
-from vex_helpers import CORPUS, DATA, POLICY, TODAY_ARG, corpus, run
 
 from checker.vex.openvex import parse_openvex, read_openvex
+from tests.vex.vex_helpers import CORPUS, DATA, POLICY, TODAY_ARG, corpus, run
 
 #: File -> (statements, statuses) as SOURCES.md describes them.
 DOCUMENTS = {

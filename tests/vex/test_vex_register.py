@@ -6,7 +6,17 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from vex_helpers import (
+
+from checker.errors import Problem
+from checker.matching import parse_purl
+from checker.policy import adr_index
+from checker.rules import WAIVABLE, RuleId
+from checker.versions import parse_range
+from checker.vex.fields import check_license, parse_subject_purl
+from checker.vex.loader import VexSet, load_vex
+from checker.vex.model import SPDX_NORMALIZER, LicenseException, VulnerabilityEntry, ranges_overlap
+from checker.vex.vocabulary import EntryKind, Status
+from tests.vex.vex_helpers import (
     ADR,
     DATA,
     ROOT,
@@ -16,18 +26,6 @@ from vex_helpers import (
     run,
     vulnerability_entry,
     write_register,
-)
-
-from checker.errors import Problem
-from checker.matching import parse_purl
-from checker.policy import adr_index
-from checker.versions import parse_range
-from checker.vex.loader import VexSet, load_vex
-from checker.vex.register import (
-    LicenseException,
-    VulnerabilityEntry,
-    parse_subject_purl,
-    ranges_overlap,
 )
 
 ADRS = set(adr_index(ADR))
@@ -314,3 +312,25 @@ def test_subject_matching_uses_purl_rules() -> None:
     assert qualified.matches(git, "2.39", None, {"arch": "x86_64", "distro": "wolfi"})
     assert not qualified.matches(git, "2.39", None, {"arch": "armv7"})
     assert not qualified.matches(git, "2.39", None, {})
+
+
+def test_a_license_value_is_a_waivable_rule_or_an_spdx_expression() -> None:
+    rule = check_license("rejected-component", SPDX_NORMALIZER)
+    assert rule.rule is RuleId.REJECTED_COMPONENT and rule.expression is None
+    assert rule.problem is None
+    expression = check_license("GPL-2.0", SPDX_NORMALIZER)
+    assert expression.rule is None and expression.problem is None
+    assert expression.expression is not None
+    assert expression.expression.expression == "GPL-2.0-only"
+    refused = check_license("unused-exception", SPDX_NORMALIZER)
+    waivable = ", ".join(WAIVABLE)
+    assert refused.problem == f"rule 'unused-exception' cannot be waived (waivable: {waivable})"
+    assert waivable.startswith("rejected-component, bundled-byo, unapproved-stack-component")
+
+
+def test_entries_carry_their_kind_and_status_as_members() -> None:
+    vex = load(DATA / "registers" / "valid")
+    kinds = [e.kind for e in vex.register.entries]
+    assert kinds == [EntryKind.LICENSE, EntryKind.LICENSE] + [EntryKind.VULNERABILITY] * 2
+    statuses = {e.status for e in vex.register.vulnerabilities}
+    assert all(isinstance(s, Status) for s in statuses)
