@@ -68,16 +68,37 @@ def _purl_rest(rest: str) -> tuple[str, str, str | None]:
     return namespace, name, version
 
 
+#: The purl :func:`parse_purl` was last asked about, and its answer.
+_last: tuple[str, PurlIdentity | None] = ("", None)
+
+
 def parse_purl(text: str) -> PurlIdentity | None:
     """The identity parts of a purl; None when it is not one.
 
     Matching runs once per component, and in a 100,000-component SBOM every
-    purl is different, so nothing can be cached. Splitting the four parts
-    matching needs is done here by the purl grammar (scheme, type,
-    namespace, name, ``@`` version, ``?`` qualifiers, ``#`` subpath), with
-    packageurl-python kept for what needs its full parse and validation:
-    image purls, whose qualifiers carry the registry. A property test holds
-    the two to the same answers.
+    purl is different, so no cache of them all would pay. The one thing
+    remembered is the last answer: the evaluator asks again about the
+    component it has just judged when that component has a finding (its
+    trace, its evidence and its VEX match), and those questions cost a
+    comparison. See :func:`_parse`.
+    """
+    global _last
+    last = _last
+    if text is last[0] or text == last[0]:
+        return last[1]
+    ident = _parse(text)
+    _last = (text, ident)
+    return ident
+
+
+def _parse(text: str) -> PurlIdentity | None:
+    """:func:`parse_purl` without its memory of the last purl.
+
+    Splitting the four parts matching needs is done here by the purl grammar
+    (scheme, type, namespace, name, ``@`` version, ``?`` qualifiers, ``#``
+    subpath), with packageurl-python kept for what needs its full parse and
+    validation: image purls, whose qualifiers carry the registry. A property
+    test holds the two to the same answers.
     """
     # The split of _purl_path and _purl_rest, inlined: this runs for every
     # component, and the two calls cost 7 % of it (measured on 100,000 purls).
@@ -285,31 +306,135 @@ def _is_glob(text: str | None) -> bool:
     return text is not None and any(c in _GLOB_CHARS for c in text)
 
 
+#: How a pattern segment is compared: the same answers as ``fnmatchcase``,
+#: without a regex where the pattern has no glob or only a trailing ``*``.
+_EQUAL, _ANY, _PREFIX, _GLOB = 0, 1, 2, 3
+
+
+def _segment(pattern: str) -> tuple[int, str]:
+    if not _is_glob(pattern):
+        return _EQUAL, pattern
+    if pattern == "*":
+        return _ANY, ""
+    head = pattern[:-1]
+    if pattern.endswith("*") and not _is_glob(head):
+        return _PREFIX, head
+    return _GLOB, pattern
+
+
+def _segment_matches(how: int, pattern: str, text: str) -> bool:
+    if how == _EQUAL:
+        return text == pattern
+    if how == _PREFIX:
+        return text.startswith(pattern)
+    return how == _ANY or fnmatch.fnmatchcase(text, pattern)
+
+
+def _literal_prefix(pattern: str) -> str:
+    """What every name a pattern matches starts with: the text before its first glob character."""
+    for index, char in enumerate(pattern):
+        if char in _GLOB_CHARS:
+            return pattern[:index]
+    return pattern
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A purl pattern compiled for :class:`MatchIndex`.
+
+    ``matches`` gives :meth:`PurlPattern.matches`'s answer: a type, a
+    namespace and a name that each match, and a version in range.
+    """
+
+    #: Place in the table: row, then the pattern's place in the row.
+    order: int
+    row: int
+    pattern: PurlPattern
+    namespace: tuple[int, str] | None
+    name: tuple[int, str]
+
+    @classmethod
+    def of(cls, order: int, row: int, pattern: PurlPattern) -> _Compiled:
+        namespace = None if pattern.namespace is None else _segment(pattern.namespace)
+        return cls(order, row, pattern, namespace, _segment(pattern.name))
+
+    def matches(self, ident: PurlIdentity, typed: bool) -> bool:
+        pattern = self.pattern
+        if not typed and not fnmatch.fnmatchcase(ident.type, pattern.type):
+            return False
+        if self.namespace is None:
+            if ident.namespace:
+                return False
+        elif not _segment_matches(*self.namespace, ident.namespace):
+            return False
+        if not _segment_matches(*self.name, ident.name):
+            return False
+        return pattern.versions is None or pattern.versions.contains(ident.version)
+
+
+class _TypedGlobs:
+    """The glob patterns of one purl type, indexed by the literal start of their name.
+
+    ``pkg:deb/*/postgresql*`` can only match a name that starts with
+    ``postgresql``: a component is compared only with the patterns whose
+    name's literal start its own name begins with (one dictionary lookup per
+    distinct length of such starts), in row order.
+    """
+
+    def __init__(self, globs: list[_Compiled]) -> None:
+        self._by_start: dict[int, dict[str, list[_Compiled]]] = {}
+        for glob in globs:
+            start = _literal_prefix(glob.pattern.name)
+            self._by_start.setdefault(len(start), {}).setdefault(start, []).append(glob)
+        self._lengths = sorted(self._by_start)
+
+    def candidates(self, name: str) -> list[_Compiled]:
+        found: list[_Compiled] = []
+        for length in self._lengths:
+            group = self._by_start[length].get(name[:length])
+            if group:
+                found.extend(group)
+        if len(found) > 1:
+            found.sort(key=_order)
+        return found
+
+
+def _order(glob: _Compiled) -> int:
+    return glob.order
+
+
 class MatchIndex:
     """Rows' matchers indexed so a component is compared with few patterns.
 
     Trying every pattern of every row for every component is what a naive
     gate does; on a 100,000-component SBOM that is millions of glob matches.
     Purl patterns without globs are looked up by (type, namespace, name);
-    glob patterns are grouped by purl type. The first row in file order that
-    recognises a component still wins, as in :meth:`Matcher.matches`.
+    glob patterns are grouped by purl type and indexed by the literal start
+    of their name (:class:`_TypedGlobs`), and a segment that is literal or
+    ends in its only ``*`` is compared without a regex. The first pattern in
+    file order that recognises a component still wins, as in
+    :meth:`Matcher.matches`: the first row, and in it the first pattern,
+    whichever of the three groups it is in.
     """
 
     def __init__(self, matchers: list[Matcher]) -> None:
         self._matchers = matchers
-        self._exact: dict[tuple[str, str | None, str], list[tuple[int, PurlPattern]]] = {}
-        self._typed: dict[str, list[tuple[int, PurlPattern]]] = {}
-        self._any_type: list[tuple[int, PurlPattern]] = []
+        self._exact: dict[tuple[str, str | None, str], list[_Compiled]] = {}
+        typed: dict[str, list[_Compiled]] = {}
+        self._any_type: list[_Compiled] = []
         self._other_rows = [i for i, m in enumerate(matchers) if m.images or m.charts or m.names]
+        order = 0
         for row, matcher in enumerate(matchers):
             for pattern in matcher.purls:
+                order += 1
                 if _is_glob(pattern.type):
-                    self._any_type.append((row, pattern))
+                    self._any_type.append(_Compiled.of(order, row, pattern))
                 elif _is_glob(pattern.namespace) or _is_glob(pattern.name):
-                    self._typed.setdefault(pattern.type, []).append((row, pattern))
+                    typed.setdefault(pattern.type, []).append(_Compiled.of(order, row, pattern))
                 else:
                     key = (pattern.type, pattern.namespace, pattern.name)
-                    self._exact.setdefault(key, []).append((row, pattern))
+                    self._exact.setdefault(key, []).append(_Compiled.of(order, row, pattern))
+        self._typed = {purl_type: _TypedGlobs(globs) for purl_type, globs in typed.items()}
 
     def first(
         self, component: Component, ident: PurlIdentity | None = None
@@ -318,26 +443,19 @@ class MatchIndex:
 
         ``ident`` is the component's parsed purl, when the caller has it.
         """
-        best: tuple[int, str] | None = None
+        found: _Compiled | None = None
         if ident is None and component.purl:
             ident = parse_purl(component.purl)
         if ident is not None:
             exact = self._exact.get((ident.type, ident.namespace or None, ident.name))
             if exact:
-                for row, pattern in exact:
-                    if pattern.matches(ident):
-                        best = (row, pattern.text)
-                        break
+                found = _first_match(exact, ident, True, found)
             typed = self._typed.get(ident.type)
-            for group in (typed, self._any_type):
-                if not group:
-                    continue
-                for row, pattern in group:
-                    if best is not None and row >= best[0]:
-                        break
-                    if pattern.matches(ident):
-                        best = (row, pattern.text)
-                        break
+            if typed is not None:
+                found = _first_match(typed.candidates(ident.name), ident, True, found)
+            if self._any_type:
+                found = _first_match(self._any_type, ident, False, found)
+        best = None if found is None else (found.row, found.pattern.text)
         if not self._other_rows:
             return best
         if (
@@ -355,3 +473,15 @@ class MatchIndex:
             if hit is not None:
                 return row, hit
         return best
+
+
+def _first_match(
+    globs: list[_Compiled], ident: PurlIdentity, typed: bool, best: _Compiled | None
+) -> _Compiled | None:
+    """The first of ``globs`` (in table order) before ``best`` that matches, else ``best``."""
+    for glob in globs:
+        if best is not None and glob.order >= best.order:
+            break
+        if glob.matches(ident, typed):
+            return glob
+    return best

@@ -1,11 +1,12 @@
-"""Finding and reading inputs: SBOMs, lockfiles and deployment artifacts.
+"""Walking the paths a run is given, and reading every input found.
 
 A rejected database rarely arrives in an SBOM first; it arrives as a line in
 a lockfile, a Helm dependency or an ``image:`` in a manifest. This module
-decides what each path is (lockfiles and artifacts by their well-known names,
-SBOMs by content, since a ``.spdx`` file may hold JSON) and walks directory
-trees failing closed: a folder is passed over only when it can be shown not
-to hold inputs, and every folder passed over is in the report.
+walks directory trees failing closed (a folder is passed over only when it
+can be shown not to hold inputs, and every folder passed over is in the
+report) and reads each file it finds or is given. What a file is, and how it
+is read, is the registry's to say (:mod:`checker.readers`); which files a
+walk looks at, :mod:`checker.readers.sniff`'s.
 
 * Passed over: version-control metadata (``.git``, ``.hg``, ``.svn``); a
   real virtual environment (``pyvenv.cfg`` *and* its interpreter; scan it
@@ -27,10 +28,22 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checker import readers
 from checker.errors import InputError
-from checker.inputs import DEFAULT_MAX_BYTES, READ_FLAGS, display_path, file_kind, read_bytes
+from checker.inputs import DEFAULT_MAX_BYTES, display_path, file_kind, read_bytes
 from checker.model import ReadResult
+from checker.readers.sniff import is_input, may_be_input, read_head
 from checker.scope import Scope
+
+__all__ = [
+    "CACHEDIR_SIGNATURE",
+    "VCS_DIRS",
+    "Discovery",
+    "Inputs",
+    "discover",
+    "read_file",
+    "read_paths",
+]
 
 #: Version-control metadata: never an input.
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
@@ -38,21 +51,6 @@ VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 #: Interpreters whose presence beside ``pyvenv.cfg`` makes a folder a venv.
 _VENV_INTERPRETERS = ("bin/python", "bin/python3", "Scripts/python.exe")
-
-_SBOM_SUFFIXES = (".json", ".xml", ".spdx", ".cdx", ".txt", ".bom", ".sbom")
-#: Suffixes whose content must be looked at to know what a file is; every
-#: other file is recognised by its name alone, so a walk does not open it.
-_SNIFFED = frozenset({*_SBOM_SUFFIXES, ".yaml", ".yml", ".tgz"})
-_SBOM_MARKERS = (
-    b'"bomFormat"',
-    b'"spdxVersion"',
-    b'"SPDXID"',
-    b"SPDXVersion:",
-    b"cyclonedx.org/schema/bom",
-)
-#: How much of a file decides its format before a streaming search.
-SNIFF_BYTES = 64 * 1024
-_OVERLAP = max(len(m) for m in _SBOM_MARKERS)
 
 
 @dataclass(slots=True)
@@ -68,92 +66,6 @@ class Discovery:
     errors: list[InputError] = field(default_factory=list)
 
 
-def _format_by_name(path: Path, head: bytes) -> tuple[str, str] | None:
-    """(family, format) for lockfiles and artifacts recognised by name."""
-    from checker import artifacts, lockfiles
-
-    fmt = lockfiles.detect(path)
-    if fmt is not None:
-        return "lockfile", fmt
-    fmt = artifacts.detect(path, head)
-    if fmt is not None:
-        return "artifact", fmt
-    return None
-
-
-def _named_like_sbom(name: str) -> bool:
-    lowered = name.lower()
-    return "sbom" in lowered or "bom." in lowered or ".spdx" in lowered or ".cdx" in lowered
-
-
-def _looks_like_sbom(path: Path, head: bytes, max_bytes: int) -> bool:
-    if _named_like_sbom(path.name):
-        return True
-    if not path.name.lower().endswith(_SBOM_SUFFIXES):
-        return False
-    if any(m in head for m in _SBOM_MARKERS):
-        return True
-    if len(head) < SNIFF_BYTES or not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"<")):
-        return False
-    return _marker_later(path, max_bytes)
-
-
-def _open_regular(path: Path) -> int | None:
-    """A descriptor on ``path`` if it is a regular file; never blocks on a FIFO."""
-    try:
-        fd = os.open(path, READ_FLAGS)
-    except OSError:
-        return None
-    try:
-        if stat.S_ISREG(os.fstat(fd).st_mode):
-            return fd
-    except OSError:
-        pass
-    os.close(fd)
-    return None
-
-
-def _head(path: Path, size: int = SNIFF_BYTES) -> bytes:
-    """The first ``size`` bytes of a regular file; nothing for anything else."""
-    fd = _open_regular(path)
-    if fd is None:
-        return b""
-    try:
-        return os.read(fd, size)
-    except OSError:
-        return b""
-    finally:
-        os.close(fd)
-
-
-def _marker_later(path: Path, max_bytes: int) -> bool:
-    """Whether an SBOM marker appears past the head (a JSON key order is free).
-
-    The head has been searched already; the search goes on from its end,
-    overlapping by a marker's length, up to the input limit.
-    """
-    fd = _open_regular(path)
-    if fd is None:
-        return False
-    try:
-        read = os.lseek(fd, SNIFF_BYTES - _OVERLAP, os.SEEK_SET)
-        tail = b""
-        while read <= max_bytes:
-            chunk = os.read(fd, 1024 * 1024)
-            if not chunk:
-                return False
-            window = tail + chunk
-            if any(m in window for m in _SBOM_MARKERS):
-                return True
-            tail = window[-_OVERLAP:]
-            read += len(chunk)
-        return False
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
 def _is_venv(folder: str, names: set[str]) -> bool:
     """A real virtual environment: ``pyvenv.cfg`` (a file) and its interpreter."""
     if "pyvenv.cfg" not in names:
@@ -165,7 +77,7 @@ def _is_venv(folder: str, names: set[str]) -> bool:
 
 def _is_cache(folder: str) -> bool:
     """A folder marked as a cache: a regular ``CACHEDIR.TAG`` that starts with the signature."""
-    marker = _head(Path(folder, "CACHEDIR.TAG"), len(CACHEDIR_SIGNATURE))  # a FIFO: b""
+    marker = read_head(Path(folder, "CACHEDIR.TAG"), len(CACHEDIR_SIGNATURE))  # a FIFO: b""
     return marker == CACHEDIR_SIGNATURE
 
 
@@ -229,7 +141,7 @@ def discover(root: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Discovery:
             if not entry.is_file(follow_symlinks=False):
                 _not_regular(entry.path, folder, found)
                 continue
-            if _may_be_input(name, folder):
+            if may_be_input(name, folder):
                 _consider(Path(entry.path), found, max_bytes)
             else:
                 found.skipped.append((display_path(entry.path), _NOT_INPUT))
@@ -254,7 +166,7 @@ def _not_regular(path: str, folder: str, found: Discovery) -> None:
         kind = file_kind(os.lstat(path).st_mode) or "not a regular file"
     except OSError:
         kind = "not a regular file"
-    if _may_be_input(os.path.basename(path), folder):
+    if may_be_input(os.path.basename(path), folder):
         found.errors.append(
             InputError(display_path(path), "", f"is {kind}, not a regular file; it is not read")
         )
@@ -273,7 +185,7 @@ def _linked(
     """
     path = Path(entry.path)
     shown = display_path(entry.path)
-    looks_like_input = _may_be_input(entry.name, folder)
+    looks_like_input = may_be_input(entry.name, folder)
     try:
         target = path.resolve(strict=True)
         mode = os.stat(target).st_mode
@@ -305,37 +217,10 @@ def _link_problem(found: Discovery, shown: str, looks_like_input: bool, reason: 
 
 
 _NOT_INPUT = "not a recognised SBOM, lockfile or manifest"
-#: Suffixes of every file name a reader may accept; a name with none of
-#: these (and no Dockerfile/Containerfile in it) is skipped without a look.
-_CANDIDATE_SUFFIXES = frozenset(
-    {*_SNIFFED, ".lock", ".toml", ".in", ".dockerfile", ".containerfile"}
-)
-
-
-def _may_be_input(name: str, folder: str) -> bool:
-    """A cheap look at a name before anything is opened.
-
-    Plain ``.txt`` files are everywhere; one is looked into only when its
-    name or folder says requirements, constraints, SPDX or BOM. A tag-value
-    SBOM with an uninformative ``.txt`` name is still read when given as a
-    path rather than found by a walk.
-    """
-    lowered = name.lower()
-    dot = lowered.rfind(".")
-    suffix = lowered[dot:] if dot >= 0 else ""
-    if suffix == ".txt":
-        return any(hint in lowered for hint in _TXT_HINTS) or folder == "requirements"
-    if suffix in _CANDIDATE_SUFFIXES:
-        return True
-    return "dockerfile" in lowered or "containerfile" in lowered
-
-
-_TXT_HINTS = ("requirement", "constraint", "spdx", "bom", "cdx")
 
 
 def _consider(path: Path, found: Discovery, max_bytes: int) -> None:
-    head = _head(path) if path.suffix.lower() in _SNIFFED else b""
-    if _format_by_name(path, head) is not None or _looks_like_sbom(path, head, max_bytes):
+    if is_input(path, max_bytes):
         found.files.append(path)
     else:
         found.skipped.append((display_path(path), _NOT_INPUT))
@@ -344,24 +229,13 @@ def _consider(path: Path, found: Discovery, max_bytes: int) -> None:
 def read_file(
     path: Path, max_bytes: int = DEFAULT_MAX_BYTES, scope: Scope | None = None
 ) -> ReadResult:
-    """Read one file, by name for lockfiles and artifacts, else by content.
+    """Read one file, in the format the registry recognises it as.
 
     ``scope`` is the folder the file's own references may reach into
     (default: the file's folder).
     """
-    from checker import artifacts, lockfiles
-    from checker.sbom import parse_input
-
     data = read_bytes(path, max_bytes)
-    name = display_path(path)
-    by_name = _format_by_name(path, data[:SNIFF_BYTES])
-    if by_name is None:
-        return parse_input(data, name)
-    family, fmt = by_name
-    scope = scope or Scope.around(path)
-    if family == "lockfile":
-        return lockfiles.read_lockfile(fmt, path, data, max_bytes, scope)
-    return artifacts.read_artifact(fmt, path, data, scope)
+    return readers.read(path, data, scope, max_bytes, name=display_path(path))
 
 
 @dataclass(slots=True)

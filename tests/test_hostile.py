@@ -322,8 +322,6 @@ def test_an_unlistable_folder_is_an_error_not_a_pass(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Tests run as root, whom permissions do not stop: make one folder fail to list.
-    import checker.sources as sources
-
     write(tmp_path / "repo" / "secret" / "bom.cdx.json", cyclonedx(f"[{AGPL_COMPONENT}]"))
     real = os.scandir
 
@@ -332,7 +330,7 @@ def test_an_unlistable_folder_is_an_error_not_a_pass(
             raise PermissionError(13, "Permission denied")
         return real(path)
 
-    monkeypatch.setattr(sources.os, "scandir", scandir)
+    monkeypatch.setattr(os, "scandir", scandir)
     result = check([tmp_path / "repo"], load_policy(ROOT / "policy"))
     [error] = result.input_errors
     assert error.problem.path.endswith("repo/secret")

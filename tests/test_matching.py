@@ -150,3 +150,52 @@ def test_identify_is_decide_then_stack() -> None:
             decided = policy.decide(component)
             expected = (decided, None if decided else policy.is_stack(component))
             assert policy.identify(component) == expected, component
+
+
+#: Pattern text: ``?`` would start a purl qualifier, so globs here are ``*`` and ``[...]``.
+_GLOB_SEGMENT = st.text(alphabet="ab-*[]!", min_size=1, max_size=5)
+
+
+@given(
+    rows=st.lists(
+        st.lists(
+            st.builds(
+                lambda t, ns, n: f"pkg:{t}/{ns}{n}",
+                st.sampled_from(["deb", "pypi", "*", "d*"]),
+                st.one_of(st.just(""), _GLOB_SEGMENT.map(lambda s: s + "/")),
+                _GLOB_SEGMENT,
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    purls=st.lists(
+        st.builds(
+            lambda t, ns, n: f"pkg:{t}/{ns}{n}@1",
+            st.sampled_from(["deb", "pypi"]),
+            st.sampled_from(["", "a/", "ab/", "b-/", "[/"]),
+            st.text(alphabet="ab-*[]!", min_size=1, max_size=6),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+)
+@settings(max_examples=300, deadline=None)
+def test_index_of_globs_agrees_with_every_pattern_in_order(
+    rows: list[list[str]], purls: list[str]
+) -> None:
+    """Indexed by literal start and compared without regexes, globs answer as fnmatch does."""
+    from checker.matching import Matcher, MatchIndex, PurlPattern
+    from checker.model import Component, Origin
+
+    matchers = [Matcher(purls=tuple(PurlPattern.parse(text) for text in row)) for row in rows]
+    index = MatchIndex(matchers)
+    for purl in purls:
+        component = Component("x", Origin("bom.json"), purl=purl)
+        naive = next(
+            ((row, hit) for row, m in enumerate(matchers) if (hit := m.matches(component))),
+            None,
+        )
+        assert index.first(component) == naive, purl

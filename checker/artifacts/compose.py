@@ -21,7 +21,9 @@ from __future__ import annotations
 
 from checker.images import image_component, interpolate, parse_image, unresolved_message
 from checker.inputs import only_input_errors
-from checker.model import Note, Origin, ReadResult
+from checker.model import Origin, ReadResult
+from checker.readers import Source
+from checker.readers.notes import Notes
 from checker.yamldocs import YAML_TOO_DEEP, YMap, mapping_roots
 
 FORMAT = "compose"
@@ -33,9 +35,7 @@ class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
         self.result = ReadResult(path=path, format=FORMAT)
-
-    def note(self, line: int, message: str) -> None:
-        self.result.notes.append(Note(Origin(self.path, f"line {line}"), message))
+        self.notes = Notes(path, self.result.notes)
 
     def read(self, data: bytes) -> ReadResult:
         for root in mapping_roots(
@@ -57,23 +57,27 @@ class _Reader:
                     legacy.lines[key] = root.key_line(key)
             if not legacy:
                 if "include" not in root:
-                    self.note(root.line, "has no `services`; no images to check")
+                    self.notes.warn(f"line {root.line}", "has no `services`; no images to check")
             else:
-                self.note(root.line, "has no `services` key; read as a version-1 Compose file")
+                self.notes.warn(
+                    f"line {root.line}", "has no `services` key; read as a version-1 Compose file"
+                )
             services = legacy
         if "include" in root:
-            self.note(
-                root.key_line("include"),
+            self.notes.warn(
+                f"line {root.key_line('include')}",
                 "`include` pulls in other Compose files; they are not followed, scan them too",
             )
         if not isinstance(services, YMap):
-            self.note(root.key_line("services"), "`services` is not a mapping; ignored")
+            self.notes.warn(
+                f"line {root.key_line('services')}", "`services` is not a mapping; ignored"
+            )
             return
         for name, service in services.items():
             line = services.key_line(name)
             if not isinstance(service, YMap):
                 if service is not None:
-                    self.note(line, f"service {name!r} is not a mapping; skipped")
+                    self.notes.warn(f"line {line}", f"service {name!r} is not a mapping; skipped")
                 continue
             self.service(name, service, line)
 
@@ -83,28 +87,28 @@ class _Reader:
         builds = "build" in service
         if reference is None or (isinstance(reference, str) and not reference.strip()):
             if builds:
-                self.note(
-                    service.key_line("build"),
+                self.notes.warn(
+                    f"line {service.key_line('build')}",
                     f"{label} is built from a Dockerfile (`build:`), not pulled; "
                     "scan that Dockerfile for its base images",
                 )
             elif "extends" in service:
-                self.note(
-                    service.key_line("extends"),
+                self.notes.warn(
+                    f"line {service.key_line('extends')}",
                     f"{label} takes its settings from `extends`; its image is not resolved",
                 )
             else:
-                self.note(line, f"{label} has no `image`")
+                self.notes.warn(f"line {line}", f"{label} has no `image`")
             return
         image_line = service.key_line("image")
         if not isinstance(reference, str):
-            self.note(image_line, f"{label}.image is not a string; skipped")
+            self.notes.warn(f"line {image_line}", f"{label}.image is not a string; skipped")
             return
         resolved, missing = interpolate(reference.strip(), {}, dollar_escape=True)
         if missing:
             names = ", ".join(sorted(set(missing)))
-            self.note(
-                image_line,
+            self.notes.warn(
+                f"line {image_line}",
                 f"{label}.image {reference.strip()!r} uses {names} without a default; "
                 "the value comes from the environment or .env, which the gate does not "
                 "see, so the image cannot be checked",
@@ -112,16 +116,20 @@ class _Reader:
             return
         image = parse_image(resolved)
         if image is None:
-            self.note(image_line, unresolved_message(f"{label}.image", resolved))
+            self.notes.warn(f"line {image_line}", unresolved_message(f"{label}.image", resolved))
             return
         if builds:
-            self.note(
-                image_line,
+            self.notes.warn(
+                f"line {image_line}",
                 f"{label} has both `image` and `build`: Compose pulls {resolved} if it "
                 "exists and builds it otherwise; the image is checked",
             )
         origin = Origin(self.path, f"line {image_line}")
         self.result.components.append(image_component(image, origin, (label,)))
+
+
+def read_source(source: Source) -> ReadResult:
+    return read(source.data, source.name)
 
 
 def read(data: bytes, path: str) -> ReadResult:

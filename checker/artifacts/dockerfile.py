@@ -29,7 +29,9 @@ from dataclasses import dataclass
 from checker.errors import InputError
 from checker.images import image_component, interpolate, parse_image, unresolved_message
 from checker.inputs import decode_text, only_input_errors
-from checker.model import Note, Origin, ReadResult
+from checker.model import Origin, ReadResult
+from checker.readers import Source
+from checker.readers.notes import Notes
 
 FORMAT = "dockerfile"
 
@@ -141,9 +143,7 @@ class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
         self.result = ReadResult(path=path, format=FORMAT)
-
-    def note(self, line: int, message: str) -> None:
-        self.result.notes.append(Note(Origin(self.path, f"line {line}"), message))
+        self.notes = Notes(path, self.result.notes)
 
     def read(self, data: bytes) -> ReadResult:
         text = decode_text(data, self.path)
@@ -179,7 +179,7 @@ class _Reader:
         if len(words) >= 3 and words[1].lower() == "as":
             stage = words[2].lower()
         if not words:
-            self.note(instruction.line, "FROM without an image; skipped")
+            self.notes.warn(f"line {instruction.line}", "FROM without an image; skipped")
             stages.append(stage)
             return
         reference = words[0]
@@ -212,8 +212,8 @@ class _Reader:
     ) -> None:
         if missing:
             names = ", ".join(sorted(set(missing)))
-            self.note(
-                line,
+            self.notes.warn(
+                f"line {line}",
                 f"{what} {reference!r} uses build argument(s) {names} without a default; "
                 "the image depends on --build-arg and cannot be checked",
             )
@@ -222,10 +222,14 @@ class _Reader:
             return
         image = parse_image(resolved)
         if image is None:
-            self.note(line, unresolved_message(what, resolved))
+            self.notes.warn(f"line {line}", unresolved_message(what, resolved))
             return
         origin = Origin(self.path, f"line {line}")
         self.result.components.append(image_component(image, origin))
+
+
+def read_source(source: Source) -> ReadResult:
+    return read(source.data, source.name)
 
 
 def read(data: bytes, path: str) -> ReadResult:

@@ -34,15 +34,21 @@ saying the rendered output is what proves it. A template without image lines
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
-from checker.artifacts.values import Hit, ScanOptions, hit_results, manifest_image_key, scan
+from checker.artifacts.imagescan import Hit, ScanOptions, hit_results, manifest_image_key, scan
 from checker.images import parse_image, unresolved_message
 from checker.inputs import only_input_errors
-from checker.model import Note, Origin, ReadResult
+from checker.model import ReadResult
+from checker.readers import Source
+from checker.readers.notes import Notes
 from checker.yamldocs import YAML_TOO_DEEP, YMap, YSeq, load
 
 FORMAT = "kubernetes"
+
+_TOP_API_VERSION = re.compile(rb"^apiVersion:[ \t]*\S", re.MULTILINE)
+_TOP_KIND = re.compile(rb"^kind:[ \t]*\S", re.MULTILINE)
 
 # `image: value` or `- imageName: value` on one line of a template; the value runs to a
 # comment (` #`) or the end of the line.
@@ -112,24 +118,21 @@ class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
         self.result = ReadResult(path=path, format=FORMAT)
-        self.notes = self.result.notes
-
-    def note(self, line: int, message: str) -> None:
-        self.notes.append(Note(Origin(self.path, f"line {line}"), message))
+        self.notes = Notes(path, self.result.notes)
 
     def read(self, data: bytes) -> ReadResult:
         loaded = load(data, self.path)
         if loaded.template:
             self.template(data.decode("utf-8", errors="replace"))
             return self.result
-        self.notes.extend(loaded.notes)
+        self.notes.items.extend(loaded.notes)
         for document in loaded.documents:
             root = document.root
             if root is None:
                 continue
             if not isinstance(root, YMap):
-                self.note(
-                    document.line,
+                self.notes.warn(
+                    f"line {document.line}",
                     f"document {document.index + 1} is not a Kubernetes object (a mapping); "
                     "skipped",
                 )
@@ -150,14 +153,16 @@ class _Reader:
         items = obj.get("items")
         if kind.endswith("List") and isinstance(items, YSeq):
             if depth >= _MAX_LIST_DEPTH:
-                self.note(obj.line, f"{label}: lists nested too deeply; skipped")
+                self.notes.warn(f"line {obj.line}", f"{label}: lists nested too deeply; skipped")
                 return
             for item in items:
                 if isinstance(item, YMap):
                     self.object(item, index, depth + 1)
             return
         if not kind:
-            self.note(obj.line, f"document {index + 1} has no `kind`; read for images anyway")
+            self.notes.warn(
+                f"line {obj.line}", f"document {index + 1} has no `kind`; read for images anyway"
+            )
         if kind in _NO_IMAGES:
             return
         if kind == "Kustomization":
@@ -167,7 +172,9 @@ class _Reader:
         if spec_path is not None:
             pod_spec = _get(obj, spec_path)
             if not isinstance(pod_spec, YMap):
-                self.note(obj.line, f"{label} has no pod spec at {'.'.join(spec_path)}")
+                self.notes.warn(
+                    f"line {obj.line}", f"{label} has no pod spec at {'.'.join(spec_path)}"
+                )
                 return
             hits = scan(pod_spec, ScanOptions(image_key=manifest_image_key, note_invalid=True))
         else:
@@ -202,7 +209,7 @@ class _Reader:
         self.result.components.extend(hit_results(hits, ("template",), self.notes))
         if templated:
             message = _TEMPLATE_ONLY_NOTE.format(count=len(templated), line=templated[0])
-            self.note(templated[0], message)
+            self.notes.warn(f"line {templated[0]}", message)
 
     def catalog_reference(self, obj: YMap, kind: str, label: str) -> None:
         """CloudNativePG Clusters may take their image from an (Cluster)ImageCatalog."""
@@ -212,8 +219,8 @@ class _Reader:
             return
         catalog = f"{ref.text('kind') or 'ImageCatalog'}/{ref.text('name') or '?'}"
         major = ref.text("major")
-        self.note(
-            spec.key_line("imageCatalogRef"),
+        self.notes.warn(
+            f"line {spec.key_line('imageCatalogRef')}",
             f"{label} takes its PostgreSQL image from {catalog}"
             + (f" (major {major})" if major else "")
             + "; scan that catalog's manifest for the image",
@@ -251,6 +258,20 @@ def _get(obj: YMap, keys: tuple[str, ...]) -> Any:
             return None
         current = current.get(key)
     return current
+
+
+def looks_like_kubernetes(head: bytes) -> bool:
+    """Top-level ``apiVersion:`` and ``kind:`` lines in the first bytes."""
+    return bool(_TOP_API_VERSION.search(head) and _TOP_KIND.search(head))
+
+
+def sniff(path: Path, head: bytes) -> bool:
+    """A YAML file is a manifest when its first bytes have top-level apiVersion and kind."""
+    return looks_like_kubernetes(head)
+
+
+def read_source(source: Source) -> ReadResult:
+    return read(source.data, source.name)
 
 
 def read(data: bytes, path: str) -> ReadResult:

@@ -20,7 +20,8 @@ import orjson
 
 from checker.errors import InputError
 from checker.inputs import TOO_DEEP, decode_text, gc_paused, json_type, only_input_errors
-from checker.model import Component, Kind, Note, Origin, Severity
+from checker.model import Component, Kind, Origin, Severity
+from checker.readers.notes import Notes
 from checker.sbom.piplicenses import pypi_purl
 
 T = TypeVar("T")
@@ -162,7 +163,7 @@ def pypi_library(
     )
 
 
-def package_table(entry: Any, origin: Origin, notes: list[Note]) -> Component | None:
+def package_table(entry: Any, origin: Origin, notes: Notes) -> Component | None:
     """The component of one ``[[package]]`` table, or None (noted) if it names none.
 
     poetry.lock, uv.lock and pylock.toml all state a package as a table with
@@ -173,10 +174,10 @@ def package_table(entry: Any, origin: Origin, notes: list[Note]) -> Component | 
     # database driver included: an error, never a quiet skip.
     if type(entry) is not dict:
         message = f"package is a {type_name(entry)}, not a table; it cannot be checked"
-        notes.append(Note(origin, message, Severity.ERROR))
+        notes.at(origin, message, Severity.ERROR)
         return None
     name = text_or_none(entry.get("name"))
     if name is None:
-        notes.append(Note(origin, "package has no name; it cannot be checked", Severity.ERROR))
+        notes.at(origin, "package has no name; it cannot be checked", Severity.ERROR)
         return None
     return pypi_library(name, origin, text_or_none(entry.get("version")))

@@ -37,11 +37,11 @@ from checker.model import (
     EvidenceForm,
     Kind,
     LicenseEvidence,
-    Note,
     Origin,
     ReadResult,
-    Severity,
 )
+from checker.readers import Source
+from checker.readers.notes import Notes
 
 FORMAT = "npm-lock"
 
@@ -49,6 +49,10 @@ SUPPORTED_VERSIONS = (1, 2, 3)
 
 _NODE_MODULES = "node_modules/"
 _NON_REGISTRY = ("git", "github:", "gitlab:", "bitbucket:", "file:", "link:")
+
+
+def read_source(source: Source) -> ReadResult:
+    return read(source.data, source.name)
 
 
 def read(data: bytes, path: str) -> ReadResult:
@@ -74,23 +78,22 @@ def _read(doc: Any, path: str) -> ReadResult:
     if type(doc) is not dict:
         raise InputError(path, "$", f"is a JSON {json_type(doc)}, expected a package-lock object")
     result = ReadResult(path=path, format=FORMAT)
+    notes = Notes(path, result.notes)
     version = doc.get("lockfileVersion")
     if type(version) is int and version not in SUPPORTED_VERSIONS:
-        result.notes.append(
-            Note(
-                Origin(path, "$.lockfileVersion"),
-                f"lockfileVersion {version} is not one of 1-3 this reader knows; "
-                "read on a best-effort basis",
-            )
+        notes.warn(
+            "$.lockfileVersion",
+            f"lockfileVersion {version} is not one of 1-3 this reader knows; "
+            "read on a best-effort basis",
         )
     packages = doc.get("packages")
     if type(packages) is dict:
-        _Packages(path, result).read(packages, doc)
+        _Packages(result, notes).read(packages, doc)
         return result
     if packages is not None:
         raise InputError(path, "$.packages", f"is a JSON {json_type(packages)}, expected an object")
     if "dependencies" in doc or "lockfileVersion" in doc:
-        _read_v1(doc, path, result)
+        _read_v1(doc, result, notes)
         return result
     raise InputError(
         path,
@@ -102,22 +105,17 @@ def _read(doc: Any, path: str) -> ReadResult:
 class _Packages:
     """Lockfile v2/v3: the flat ``packages`` map."""
 
-    def __init__(self, path: str, result: ReadResult) -> None:
-        self.path = path
+    def __init__(self, result: ReadResult, notes: Notes) -> None:
+        self.path = result.path
         self.result = result
-        self.notes = result.notes
-
-    def note(self, location: str, message: str, severity: Severity = Severity.WARNING) -> None:
-        self.notes.append(Note(Origin(self.path, location), message, severity))
+        self.notes = notes
 
     def read(self, packages: dict[str, Any], doc: dict[str, Any]) -> None:
         components = self.result.components
         for key, entry in packages.items():
             where = json_key("$.packages", key)
             if type(entry) is not dict:
-                self.note(
-                    where, f"is a JSON {json_type(entry)}, expected an object", Severity.ERROR
-                )
+                self.notes.error(where, f"is a JSON {json_type(entry)}, expected an object")
                 continue
             if entry.get("link") is True:
                 self.link(key, entry, packages, where)
@@ -148,19 +146,19 @@ class _Packages:
             if subject:
                 name = "(root project)" if key == "" else key
             else:
-                self.note(where, "entry has no package name; it cannot be checked", Severity.ERROR)
+                self.notes.error(where, "entry has no package name; it cannot be checked")
                 return None
         name = name.strip()
         version = entry.get("version")
         if type(version) is not str or not version.strip():
             if version is not None:
-                self.note(f"{where}.version", f"is a JSON {json_type(version)}; ignored")
+                self.notes.warn(f"{where}.version", f"is a JSON {json_type(version)}; ignored")
             version = None
         else:
             version = version.strip()
         purl = npm_purl(name, version)
         if purl is None and not subject:
-            self.note(where, f"{name!r} is not an npm package name; no purl built")
+            self.notes.warn(where, f"{name!r} is not an npm package name; no purl built")
         component = Component(
             name=name,
             origin=Origin(self.path, where),
@@ -175,12 +173,12 @@ class _Packages:
                 component.path = _parents(key[:cut])
             resolved = entry.get("resolved")
             if type(resolved) is str and resolved.startswith(_NON_REGISTRY):
-                self.note(
+                self.notes.warn(
                     where,
                     f"{name} is installed from {redact_url(resolved)}, not from the npm "
                     "registry: its version does not name a published release",
                 )
-        _licenses(entry, component, self.path, where, self.notes)
+        _licenses(entry, component, where, self.notes)
         return component
 
     def link(self, key: str, entry: dict[str, Any], packages: dict[str, Any], where: str) -> None:
@@ -188,7 +186,7 @@ class _Packages:
         if type(target) is str and target in packages:
             return  # the target folder has its own entry, read once there
         shown = target if type(target) is str else "?"
-        self.note(
+        self.notes.warn(
             where,
             f"links to {shown!r}, which has no entry in the lockfile; its license is not checked",
         )
@@ -212,9 +210,8 @@ def _scope(entry: dict[str, Any]) -> str:
     return "required"
 
 
-def _licenses(
-    entry: dict[str, Any], component: Component, path: str, where: str, notes: list[Note]
-) -> None:
+def _licenses(entry: dict[str, Any], component: Component, where: str, notes: Notes) -> None:
+    path = notes.path
     value = entry.get("license")
     key = "license"
     if value is None and "licenses" in entry:
@@ -229,18 +226,13 @@ def _licenses(
                 LicenseEvidence(text, Origin(path, location), EvidenceForm.EXPRESSION)
             )
         else:
-            notes.append(Note(Origin(path, location), f"{component.name}: license is empty"))
+            notes.warn(location, f"{component.name}: license is empty")
         return
     items = [(value, location)] if type(value) is dict else None
     if type(value) is list:
         items = [(item, f"{location}[{i}]") for i, item in enumerate(value)]
     if items is None:
-        notes.append(
-            Note(
-                Origin(path, location),
-                f"{component.name}: license is a JSON {json_type(value)}; ignored",
-            )
-        )
+        notes.warn(location, f"{component.name}: license is a JSON {json_type(value)}; ignored")
         return
     read = 0
     for item, item_location in items:
@@ -250,30 +242,27 @@ def _licenses(
                 LicenseEvidence(statement.strip(), Origin(path, item_location), EvidenceForm.NAME)
             )
             read += 1
-    notes.append(
-        Note(
-            Origin(path, location),
-            f"{component.name}: legacy license {'list' if type(value) is list else 'object'} "
-            f"(deprecated in package.json); {read} statement{'s' if read != 1 else ''} read"
-            + ("; all must be satisfied" if read > 1 else ""),
-        )
+    notes.warn(
+        location,
+        f"{component.name}: legacy license {'list' if type(value) is list else 'object'} "
+        f"(deprecated in package.json); {read} statement{'s' if read != 1 else ''} read"
+        + ("; all must be satisfied" if read > 1 else ""),
     )
 
 
 # --------------------------------------------------------------------------- v1
 
 
-def _read_v1(doc: dict[str, Any], path: str, result: ReadResult) -> None:
+def _read_v1(doc: dict[str, Any], result: ReadResult, notes: Notes) -> None:
+    path = notes.path
     """The nested ``dependencies`` tree of lockfile v1, walked with a stack."""
     top = doc.get("dependencies")
     if top:
-        result.notes.append(
-            Note(
-                Origin(path, "$.dependencies"),
-                "only the lockfile v1 (npm 5/6) dependency tree is present, and it carries "
-                "no licenses: every package will show as unknown; regenerate the lock with "
-                "npm 7 or later (lockfileVersion 2 or 3)",
-            )
+        notes.warn(
+            "$.dependencies",
+            "only the lockfile v1 (npm 5/6) dependency tree is present, and it carries "
+            "no licenses: every package will show as unknown; regenerate the lock with "
+            "npm 7 or later (lockfileVersion 2 or 3)",
         )
     root_name = doc.get("name")
     root_version = doc.get("version")
@@ -295,23 +284,15 @@ def _read_v1(doc: dict[str, Any], path: str, result: ReadResult) -> None:
     while stack:
         dependencies, base, parents = stack.pop()
         if type(dependencies) is not dict:
-            result.notes.append(
-                Note(
-                    Origin(path, base),
-                    f"is a JSON {json_type(dependencies)}, expected an object",
-                    Severity.ERROR,
-                )
-            )
+            notes.error(base, f"is a JSON {json_type(dependencies)}, expected an object")
             continue
         found: list[tuple[Any, str, tuple[str, ...]]] = []
         for name, entry in dependencies.items():
             where = json_key(base, name)
             if type(entry) is not dict:
-                result.notes.append(
-                    Note(Origin(path, where), f"is a JSON {json_type(entry)}", Severity.ERROR)
-                )
+                notes.error(where, f"is a JSON {json_type(entry)}")
                 continue
-            component = _v1_component(str(name), entry, path, where, result.notes)
+            component = _v1_component(str(name), entry, where, notes)
             if component is None:
                 continue
             component.path = parents
@@ -322,12 +303,10 @@ def _read_v1(doc: dict[str, Any], path: str, result: ReadResult) -> None:
         stack.extend(reversed(found))
 
 
-def _v1_component(
-    name: str, entry: dict[str, Any], path: str, where: str, notes: list[Note]
-) -> Component | None:
+def _v1_component(name: str, entry: dict[str, Any], where: str, notes: Notes) -> Component | None:
     name = name.strip()
     if not name:
-        notes.append(Note(Origin(path, where), "entry has no package name", Severity.ERROR))
+        notes.error(where, "entry has no package name")
         return None
     raw = entry.get("version")
     version = raw.strip() if type(raw) is str and raw.strip() else None
@@ -338,21 +317,19 @@ def _v1_component(
         if at > 0:
             name, version = alias[:at], alias[at + 1 :] or None
     elif version is not None and (version.startswith(_NON_REGISTRY) or "/" in version):
-        notes.append(
-            Note(
-                Origin(path, where),
-                f"{name} is installed from {redact_url(version)}, not from the npm registry: "
-                "no version to match",
-            )
+        notes.warn(
+            where,
+            f"{name} is installed from {redact_url(version)}, not from the npm registry: "
+            "no version to match",
         )
         version = None
     purl = npm_purl(name, version)
     if purl is None:
-        notes.append(Note(Origin(path, where), f"{name!r} is not an npm package name; no purl"))
+        notes.warn(where, f"{name!r} is not an npm package name; no purl")
     scope = _scope(entry)
     return Component(
         name=name,
-        origin=Origin(path, where),
+        origin=Origin(notes.path, where),
         version=version,
         purl=purl,
         kind=Kind.LIBRARY,

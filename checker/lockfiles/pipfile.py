@@ -16,7 +16,9 @@ from typing import Any
 from checker.errors import InputError
 from checker.inputs import json_type, load_json
 from checker.lockfiles._common import guarded, json_key, pypi_library, redact_url, text_or_none
-from checker.model import Note, Origin, ReadResult, Severity
+from checker.model import Origin, ReadResult
+from checker.readers import Source
+from checker.readers.notes import Notes
 
 FORMAT = "pipfile-lock"
 
@@ -24,6 +26,10 @@ SUPPORTED_SPEC = 6
 
 _SCOPES = {"default": "required", "develop": "dev"}
 _SOURCES = ("git", "hg", "svn", "bzr", "file", "path")
+
+
+def read_source(source: Source) -> ReadResult:
+    return read(source.data, source.name)
 
 
 def read(data: bytes, path: str) -> ReadResult:
@@ -37,49 +43,40 @@ def _read(doc: Any, path: str) -> ReadResult:
     if not any(key in doc for key in ("_meta", "default", "develop")):
         raise InputError(path, "$", 'has no "_meta", "default" or "develop": not a Pipfile.lock')
     result = ReadResult(path=path, format=FORMAT)
+    notes = Notes(path, result.notes)
     meta = doc.get("_meta")
     if type(meta) is dict:
         spec = meta.get("pipfile-spec")
         if type(spec) is int and spec != SUPPORTED_SPEC:
-            result.notes.append(
-                Note(
-                    Origin(path, '$._meta["pipfile-spec"]'),
-                    f"pipfile-spec {spec} is not the {SUPPORTED_SPEC} this reader knows; "
-                    "read on a best-effort basis",
-                )
+            notes.warn(
+                '$._meta["pipfile-spec"]',
+                f"pipfile-spec {spec} is not the {SUPPORTED_SPEC} this reader knows; "
+                "read on a best-effort basis",
             )
     for section, entries in doc.items():
         if section == "_meta":
             continue
         base = json_key("$", str(section))
         if type(entries) is not dict:
-            result.notes.append(
-                Note(Origin(path, base), f"is a JSON {json_type(entries)}, expected an object")
-            )
+            notes.warn(base, f"is a JSON {json_type(entries)}, expected an object")
             continue
         scope = _SCOPES.get(section)
         for name, entry in entries.items():
-            _entry(result, path, base, str(name), entry, scope)
+            _entry(result, notes, base, str(name), entry, scope)
     return result
 
 
 def _entry(
-    result: ReadResult, path: str, base: str, name: str, entry: Any, scope: str | None
+    result: ReadResult, notes: Notes, base: str, name: str, entry: Any, scope: str | None
 ) -> None:
     where = json_key(base, name)
     if type(entry) is not dict:
         # Pipfile syntax ("*") in a lock: a hand-edited or broken file.
-        result.notes.append(
-            Note(
-                Origin(path, where),
-                f"is a JSON {json_type(entry)}, expected an object",
-                Severity.ERROR,
-            )
-        )
+        notes.error(where, f"is a JSON {json_type(entry)}, expected an object")
         return
     name = name.strip()
     if not name:
-        result.notes.append(Note(Origin(path, where), "entry has no package name", Severity.ERROR))
+        notes.error(where, "entry has no package name")
         return
     raw = text_or_none(entry.get("version"))
     version: str | None = None
@@ -90,13 +87,11 @@ def _entry(
             version = raw[2:].strip() or None
         if version is None or "*" in version:
             version = None
-            result.notes.append(
-                Note(
-                    Origin(path, f"{where}.version"),
-                    f"{name}: version {raw!r} is not an exact '==' pin; version unknown",
-                )
+            notes.warn(
+                f"{where}.version",
+                f"{name}: version {raw!r} is not an exact '==' pin; version unknown",
             )
-    component = pypi_library(name, Origin(path, where), version, scope)
+    component = pypi_library(name, Origin(notes.path, where), version, scope)
     source = next((key for key in _SOURCES if key in entry), None)
     if source is not None:
         location = text_or_none(entry.get(source)) or "?"
@@ -104,13 +99,11 @@ def _entry(
         at = f"@{ref}" if ref and source not in ("file", "path") else ""
         article = "an editable" if entry.get("editable") is True else "a"
         unversioned = "" if version else ", without a version"
-        result.notes.append(
-            Note(
-                Origin(path, where),
-                f"{name} is {article} {source} dependency ({redact_url(location)}{at})"
-                f"{unversioned}, not from a package index: check its license at the source",
-            )
+        notes.warn(
+            where,
+            f"{name} is {article} {source} dependency ({redact_url(location)}{at})"
+            f"{unversioned}, not from a package index: check its license at the source",
         )
     elif raw is None:
-        result.notes.append(Note(Origin(path, where), f"{name} has no version"))
+        notes.warn(where, f"{name} has no version")
     result.components.append(component)

@@ -25,11 +25,17 @@ from checker.lockfiles._common import (
     text_or_none,
     type_name,
 )
-from checker.model import Component, Note, Origin, ReadResult
+from checker.model import Component, Origin, ReadResult
+from checker.readers import Source
+from checker.readers.notes import Notes
 
 FORMAT = "poetry-lock"
 
 _NON_INDEX_SOURCES = frozenset({"git", "url", "file", "directory"})
+
+
+def read_source(source: Source) -> ReadResult:
+    return read(source.data, source.name)
 
 
 def read(data: bytes, path: str) -> ReadResult:
@@ -49,9 +55,9 @@ def _read(data: bytes, path: str) -> ReadResult:
         raise InputError(
             path, "package", f"is a {type_name(packages)}, expected [[package]] tables"
         )
-    _check_version(doc.get("metadata"), path, result)
+    notes = Notes(path, result.notes)
+    _check_version(doc.get("metadata"), notes)
     locate = TomlLocator(text, "package", len(packages))
-    notes = result.notes
     components = result.components
     for index, entry in enumerate(packages):
         where = locate(index)
@@ -59,7 +65,7 @@ def _read(data: bytes, path: str) -> ReadResult:
         if component is None:
             continue
         if component.version is None:
-            notes.append(Note(Origin(path, where), f"{component.name} has no version"))
+            notes.warn(where, f"{component.name} has no version")
         component.scope = _scope(entry)
         source = entry.get("source")
         if source is not None:
@@ -68,17 +74,15 @@ def _read(data: bytes, path: str) -> ReadResult:
     return result
 
 
-def _check_version(metadata: Any, path: str, result: ReadResult) -> None:
+def _check_version(metadata: Any, notes: Notes) -> None:
     if type(metadata) is not dict:
         return
     version = text_or_none(metadata.get("lock-version"))
     if version is not None and version.split(".", 1)[0] not in ("1", "2"):
-        result.notes.append(
-            Note(
-                Origin(path, "metadata.lock-version"),
-                f"lock-version {version} is newer than the 1.x/2.x this reader knows; "
-                "read on a best-effort basis",
-            )
+        notes.warn(
+            "metadata.lock-version",
+            f"lock-version {version} is newer than the 1.x/2.x this reader knows; "
+            "read on a best-effort basis",
         )
 
 
@@ -98,11 +102,9 @@ def _scope(entry: dict[str, Any]) -> str | None:
     return scope
 
 
-def _source(source: Any, component: Component, notes: list[Note]) -> None:
+def _source(source: Any, component: Component, notes: Notes) -> None:
     if type(source) is not dict:
-        notes.append(
-            Note(component.origin, f"{component.name}: source is a {type_name(source)}; ignored")
-        )
+        notes.at(component.origin, f"{component.name}: source is a {type_name(source)}; ignored")
         return
     kind = text_or_none(source.get("type"))
     if kind not in _NON_INDEX_SOURCES:
@@ -110,11 +112,9 @@ def _source(source: Any, component: Component, notes: list[Note]) -> None:
     url = text_or_none(source.get("url")) or "?"
     ref = text_or_none(source.get("resolved_reference")) or text_or_none(source.get("reference"))
     at = f"@{ref}" if ref and kind == "git" else ""
-    notes.append(
-        Note(
-            component.origin,
-            f"{component.name} comes from {kind} source {redact_url(url)}{at}, not from a "
-            "package index: its version does not name a published release, check its "
-            "license at the source",
-        )
+    notes.at(
+        component.origin,
+        f"{component.name} comes from {kind} source {redact_url(url)}{at}, not from a "
+        "package index: its version does not name a published release, check its "
+        "license at the source",
     )

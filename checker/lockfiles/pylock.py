@@ -31,7 +31,9 @@ from checker.lockfiles._common import (
     text_or_none,
     type_name,
 )
-from checker.model import Component, Kind, Note, Origin, ReadResult
+from checker.model import Component, Kind, Origin, ReadResult
+from checker.readers import Source
+from checker.readers.notes import Notes
 
 FORMAT = "pylock"
 
@@ -39,6 +41,10 @@ SUPPORTED_MAJOR = 1
 KNOWN_MINOR = 0
 
 _SOURCES = ("vcs", "directory", "archive")
+
+
+def read_source(source: Source) -> ReadResult:
+    return read(source.data, source.name)
 
 
 def read(data: bytes, path: str) -> ReadResult:
@@ -49,7 +55,8 @@ def read(data: bytes, path: str) -> ReadResult:
 def _read(data: bytes, path: str) -> ReadResult:
     text, doc = load_toml(data, path, "pylock.toml")
     result = ReadResult(path=path, format=FORMAT)
-    _check_version(doc, path, result)
+    notes = Notes(path, result.notes)
+    _check_version(doc, path, notes)
     packages = doc.get("packages", [])
     if type(packages) is not list:
         raise InputError(
@@ -62,7 +69,6 @@ def _read(data: bytes, path: str) -> ReadResult:
         else frozenset()
     )
     locate = TomlLocator(text, "packages", len(packages))
-    notes = result.notes
     for index, entry in enumerate(packages):
         where = locate(index)
         component = package_table(entry, Origin(path, where), notes)
@@ -75,21 +81,19 @@ def _read(data: bytes, path: str) -> ReadResult:
         if source is not None:
             _source(source, entry[source], component, notes)
         elif component.version is None:
-            notes.append(Note(Origin(path, where), f"{component.name} has no version"))
+            notes.warn(where, f"{component.name} has no version")
         result.components.append(component)
     return result
 
 
-def _check_version(doc: dict[str, Any], path: str, result: ReadResult) -> None:
+def _check_version(doc: dict[str, Any], path: str, notes: Notes) -> None:
     raw = doc.get("lock-version")
     if raw is None:
         if "packages" not in doc:
             raise InputError(
                 path, "", "has no lock-version and no [[packages]] tables: not a pylock.toml"
             )
-        result.notes.append(
-            Note(Origin(path, "lock-version"), "has no lock-version (PEP 751 requires one)")
-        )
+        notes.warn("lock-version", "has no lock-version (PEP 751 requires one)")
         return
     text = str(raw).strip()
     major, _, minor = text.partition(".")
@@ -101,20 +105,16 @@ def _check_version(doc: dict[str, Any], path: str, result: ReadResult) -> None:
             "(PEP 751: a reader must refuse a major version it does not know)",
         )
     if minor.isdigit() and int(minor) > KNOWN_MINOR:
-        result.notes.append(
-            Note(
-                Origin(path, "lock-version"),
-                f"lock-version {text} is newer than {SUPPORTED_MAJOR}.{KNOWN_MINOR}; "
-                "fields added later are ignored",
-            )
+        notes.warn(
+            "lock-version",
+            f"lock-version {text} is newer than {SUPPORTED_MAJOR}.{KNOWN_MINOR}; "
+            "fields added later are ignored",
         )
 
 
-def _source(kind: str, value: Any, component: Component, notes: list[Note]) -> None:
+def _source(kind: str, value: Any, component: Component, notes: Notes) -> None:
     if type(value) is not dict:
-        notes.append(
-            Note(component.origin, f"{component.name}: {kind} is a {type_name(value)}; ignored")
-        )
+        notes.at(component.origin, f"{component.name}: {kind} is a {type_name(value)}; ignored")
         return
     location = text_or_none(value.get("url")) or text_or_none(value.get("path")) or "?"
     if kind == "directory" and location == ".":
@@ -123,12 +123,10 @@ def _source(kind: str, value: Any, component: Component, notes: list[Note]) -> N
         return
     commit = text_or_none(value.get("commit-id"))
     at = f"@{commit}" if kind == "vcs" and commit else ""
-    notes.append(
-        Note(
-            component.origin,
-            f"{component.name} comes from {kind} source {redact_url(location)}{at}, not from a "
-            "package index: check its license at the source",
-        )
+    notes.at(
+        component.origin,
+        f"{component.name} comes from {kind} source {redact_url(location)}{at}, not from a "
+        "package index: check its license at the source",
     )
 
 

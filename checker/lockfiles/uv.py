@@ -29,7 +29,9 @@ from checker.lockfiles._common import (
     redact_url,
     type_name,
 )
-from checker.model import Component, Kind, Note, Origin, ReadResult
+from checker.model import Component, Kind, Origin, ReadResult
+from checker.readers import Source
+from checker.readers.notes import Notes
 from checker.sbom.piplicenses import normalize_pypi_name
 
 FORMAT = "uv-lock"
@@ -41,6 +43,10 @@ _LOCAL = ("editable", "virtual")
 _NOTED_SOURCES = ("git", "url", "path", "directory", "editable", "virtual")
 
 
+def read_source(source: Source) -> ReadResult:
+    return read(source.data, source.name)
+
+
 def read(data: bytes, path: str) -> ReadResult:
     """Read a uv.lock into components; only InputError escapes."""
     return guarded(path, "a uv.lock", lambda: _read(data, path))
@@ -49,16 +55,15 @@ def read(data: bytes, path: str) -> ReadResult:
 def _read(data: bytes, path: str) -> ReadResult:
     text, doc = load_toml(data, path, "uv.lock")
     result = ReadResult(path=path, format=FORMAT)
+    notes = Notes(path, result.notes)
     version = doc.get("version")
     if "package" not in doc and version is None:
         raise InputError(path, "", "has no version and no [[package]] tables: not a uv.lock")
     if type(version) is int and version not in SUPPORTED_VERSIONS:
-        result.notes.append(
-            Note(
-                Origin(path, "version"),
-                f"uv.lock version {version} is not the version 1 this reader knows; "
-                "read on a best-effort basis",
-            )
+        notes.warn(
+            "version",
+            f"uv.lock version {version} is not the version 1 this reader knows; "
+            "read on a best-effort basis",
         )
     packages = doc.get("package", [])
     if type(packages) is not list:
@@ -75,7 +80,6 @@ def _read(data: bytes, path: str) -> ReadResult:
         groups = manifest.get("dependency-groups")
 
     locate = TomlLocator(text, "package", len(packages))
-    notes = result.notes
     components = result.components
     #: Index in ``packages`` of each component, for the scope walk.
     tables: list[dict[str, Any]] = []
@@ -92,9 +96,7 @@ def _read(data: bytes, path: str) -> ReadResult:
     return result
 
 
-def _source(
-    source: dict[str, Any], component: Component, members: set[str], notes: list[Note]
-) -> None:
+def _source(source: dict[str, Any], component: Component, members: set[str], notes: Notes) -> None:
     kind = next((k for k in _NOTED_SOURCES if k in source), None)
     if kind is None:
         return
@@ -104,13 +106,11 @@ def _source(
         component.is_subject = True
         component.kind = Kind.APPLICATION
         return
-    notes.append(
-        Note(
-            component.origin,
-            f"{component.name} comes from {kind} source {redact_url(location)}, not from a "
-            "package index: its version does not name a published release, check its "
-            "license at the source",
-        )
+    notes.at(
+        component.origin,
+        f"{component.name} comes from {kind} source {redact_url(location)}, not from a "
+        "package index: its version does not name a published release, check its "
+        "license at the source",
     )
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
-from checker.model import Component, EvidenceForm, LicenseEvidence, Note, Origin, ReadResult
+from checker.model import Component, EvidenceForm, LicenseEvidence, Origin, ReadResult
+from checker.readers.notes import Notes
 from checker.sbom.piplicenses import MAX_NAME_LENGTH, normalize_pypi_name, pypi_purl
 
 ENVIRONMENT = "<environment>"
@@ -46,6 +47,7 @@ def read_environment(path_entries: list[str] | None = None) -> ReadResult:
 
 def _read(path_entries: list[str] | None, label: str) -> ReadResult:
     result = ReadResult(path=label, format="environment")
+    notes = Notes(label, result.notes)
     if path_entries is None:
         found = metadata.distributions()
     else:
@@ -68,22 +70,18 @@ def _read(path_entries: list[str] | None, label: str) -> ReadResult:
             name, version = _name_from_directory(source)
             problem = problem or "its metadata has no Name"
             if not name:
-                result.notes.append(Note(Origin(source), f"{problem}; skipped"))
+                notes.at(Origin(source), f"{problem}; skipped")
                 continue
-            result.notes.append(
-                Note(Origin(source), f"{problem}; checked as {name} with no license")
-            )
+            notes.at(Origin(source), f"{problem}; checked as {name} with no license")
             meta = None
         name = str(name).strip()
         key = normalize_pypi_name(name)
         kept = first_seen.get(key)
         if kept is not None:
-            result.notes.append(
-                Note(
-                    Origin(source),
-                    f"{name} {version} is shadowed by {kept.name} {kept.version} at "
-                    f"{kept.origin.path}, which is the one imported; only that one is checked",
-                )
+            notes.at(
+                Origin(source),
+                f"{name} {version} is shadowed by {kept.name} {kept.version} at "
+                f"{kept.origin.path}, which is the one imported; only that one is checked",
             )
             continue
         version = str(version).strip() if version else None
@@ -96,7 +94,7 @@ def _read(path_entries: list[str] | None, label: str) -> ReadResult:
         if meta is None:
             component.no_license_reason = "UNKNOWN"
         else:
-            _licenses(meta, component, source, result.notes)
+            _licenses(meta, component, source, notes)
         first_seen[key] = component
         result.components.append(component)
     return result
@@ -129,7 +127,7 @@ def _metadata_path(dist: metadata.Distribution) -> str:
     return str(location / name)
 
 
-def _licenses(meta: Any, component: Component, source: str, notes: list[Note]) -> None:
+def _licenses(meta: Any, component: Component, source: str, notes: Notes) -> None:
     expression = _field(meta, "License-Expression")
     if expression and expression.upper() != "UNKNOWN":
         component.licenses.append(
@@ -156,12 +154,10 @@ def _licenses(meta: Any, component: Component, source: str, notes: list[Note]) -
         return
     if len(text) >= MAX_NAME_LENGTH or "\n" in text:
         component.no_license_reason = "UNKNOWN"
-        notes.append(
-            Note(
-                Origin(source, "License"),
-                f"{component.name}: the License field holds {len(text)} characters of "
-                "license text, not a license name; no license read from it",
-            )
+        notes.at(
+            Origin(source, "License"),
+            f"{component.name}: the License field holds {len(text)} characters of "
+            "license text, not a license name; no license read from it",
         )
         return
     component.licenses.append(LicenseEvidence(text, Origin(source, "License"), EvidenceForm.NAME))

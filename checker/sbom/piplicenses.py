@@ -25,16 +25,16 @@ from typing import Any
 from packageurl import PackageURL
 
 from checker.errors import InputError
-from checker.inputs import excerpt, json_type
+from checker.inputs import excerpt, json_type, only_input_errors
 from checker.model import (
     Component,
     EvidenceForm,
     LicenseEvidence,
-    Note,
     Origin,
     ReadResult,
-    Severity,
 )
+from checker.readers import Source
+from checker.readers.notes import Notes
 
 UNKNOWN = "UNKNOWN"
 
@@ -102,43 +102,40 @@ def looks_like(doc: list[Any]) -> bool:
     return True
 
 
+def claims(source: Source) -> bool:
+    doc = source.json()
+    return isinstance(doc, list) and looks_like(doc)
+
+
+def read_source(source: Source) -> ReadResult:
+    return read_json(source.json(), source.name)
+
+
 def read_json(doc: list[Any], path: str) -> ReadResult:
     """Read pip-licenses JSON into components; only InputError escapes."""
-    try:
-        return _read(doc, path)
-    except InputError:
-        raise
-    except Exception as exc:
-        raise InputError(
-            path, "$", f"could not be read as pip-licenses output ({type(exc).__name__}: {exc})"
-        ) from exc
+    return only_input_errors(path, "pip-licenses output", lambda: _read(doc, path), where="$")
 
 
 def _read(doc: list[Any], path: str) -> ReadResult:
     if not isinstance(doc, list):
         raise InputError(path, "$", f"is a JSON {json_type(doc)}, expected pip-licenses' array")
     result = ReadResult(path=path, format="pip-licenses")
+    notes = Notes(path, result.notes)
     for index, entry in enumerate(doc):
         where = f"$[{index}]"
         if not isinstance(entry, dict):
             shown = f" {excerpt(entry, 40)}" if isinstance(entry, str) else ""
-            result.notes.append(
-                Note(
-                    Origin(path, where),
-                    f"entry is {_typed(entry)}{shown}, not a package object; it cannot be read",
-                    Severity.ERROR,
-                )
+            notes.error(
+                where, f"entry is {_typed(entry)}{shown}, not a package object; it cannot be read"
             )
             continue
         name = next((entry[k] for k in _NAME_KEYS if isinstance(entry.get(k), str)), None)
         if not name or not name.strip():
-            result.notes.append(_nameless(entry, path, where))
+            _nameless(entry, where, notes)
             continue
         version = entry.get("Version", entry.get("version"))
         if version is not None and not isinstance(version, str):
-            result.notes.append(
-                Note(Origin(path, f"{where}.Version"), "Version is not a string; ignored")
-            )
+            notes.warn(f"{where}.Version", "Version is not a string; ignored")
             version = None
         if version is not None:
             version = version.strip() or None
@@ -148,24 +145,23 @@ def _read(doc: list[Any], path: str) -> ReadResult:
             version=version,
             purl=pypi_purl(name, version),
         )
-        _licenses(entry, component, path, where, result.notes)
+        _licenses(entry, component, path, where, notes)
         result.components.append(component)
     return result
 
 
-def _nameless(entry: dict[str, Any], path: str, where: str) -> Note:
+def _nameless(entry: dict[str, Any], where: str, notes: Notes) -> None:
     """An entry without a usable name: an error unless it states nothing else."""
     if set(entry) <= set(_NAME_KEYS):
-        return Note(Origin(path, where), "entry has no package name and nothing else; skipped")
-    return Note(
-        Origin(path, where),
-        "entry has no package name (Name); the package it describes cannot be checked",
-        Severity.ERROR,
-    )
+        notes.warn(where, "entry has no package name and nothing else; skipped")
+    else:
+        notes.error(
+            where, "entry has no package name (Name); the package it describes cannot be checked"
+        )
 
 
 def _unreadable_licenses(
-    entry: dict[str, Any], component: Component, path: str, where: str, notes: list[Note]
+    entry: dict[str, Any], component: Component, path: str, where: str, notes: Notes
 ) -> None:
     """Error notes for license values that are there but are not strings.
 
@@ -181,18 +177,14 @@ def _unreadable_licenses(
     if "name" in entry and listed is not None and not isinstance(listed, list):
         wrong.append(("licenses", "an array"))
     for key, expected in wrong:
-        notes.append(
-            Note(
-                Origin(path, f"{where}.{key}"),
-                f"{component.name}: {key} is {_typed(entry[key])}, not {expected}; "
-                "it cannot be read",
-                Severity.ERROR,
-            )
+        notes.error(
+            f"{where}.{key}",
+            f"{component.name}: {key} is {_typed(entry[key])}, not {expected}; it cannot be read",
         )
 
 
 def _licenses(
-    entry: dict[str, Any], component: Component, path: str, where: str, notes: list[Note]
+    entry: dict[str, Any], component: Component, path: str, where: str, notes: Notes
 ) -> None:
     """Pick the license source the way pip-licenses itself ranks them.
 
@@ -214,13 +206,10 @@ def _licenses(
         for i, value in enumerate(license_list):
             text = value.strip() if isinstance(value, str) else ""
             if not isinstance(value, str) and value is not None:
-                notes.append(
-                    Note(
-                        Origin(path, f"{where}.licenses[{i}]"),
-                        f"{component.name}: license is {_typed(value)}, not a string; "
-                        "it cannot be read",
-                        Severity.ERROR,
-                    )
+                notes.error(
+                    f"{where}.licenses[{i}]",
+                    f"{component.name}: license is {_typed(value)}, not a string; "
+                    "it cannot be read",
                 )
             if text and text != UNKNOWN:
                 component.licenses.append(
@@ -245,12 +234,10 @@ def _licenses(
             if not part or part == UNKNOWN:
                 continue
             if len(part) >= MAX_NAME_LENGTH or "\n" in part:
-                notes.append(
-                    Note(
-                        origin,
-                        f"{component.name}: {key} holds {len(part)} characters of license "
-                        "text, not a license name; no license read from it",
-                    )
+                notes.at(
+                    origin,
+                    f"{component.name}: {key} holds {len(part)} characters of license "
+                    "text, not a license name; no license read from it",
                 )
                 continue
             component.licenses.append(LicenseEvidence(part, origin, form))

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from checker.artifacts import detect, helm, read_artifact
+from checker.artifacts.helm import package as helm_package
 from checker.errors import InputError
 from checker.model import Component, ImageRef, Kind, ReadResult
 from tests.helpers import corpus_file, tar_bytes
@@ -343,7 +344,7 @@ def test_hostile_packages_are_refused(data: bytes, message: str) -> None:
 
 
 def test_oversize_member_is_refused_without_unpacking_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(helm, "MAX_UNPACKED", 1000)
+    monkeypatch.setattr(helm_package, "MAX_UNPACKED", 1000)
     data = tar_bytes([CHART, ("evil/big.bin", b"\0" * 5000)])
     with pytest.raises(InputError, match="unpacked bytes"):
         helm.read_package(data, "evil.tgz")

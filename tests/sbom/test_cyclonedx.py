@@ -27,8 +27,18 @@ from hypothesis import strategies as st
 
 from checker.errors import InputError
 from checker.inputs import MAX_DEPTH, load_json
-from checker.model import Component, ImageRef, Kind, LicenseEvidence, Origin, ReadResult, Severity
-from checker.sbom.cyclonedx import read_json, read_xml
+from checker.model import (
+    Component,
+    EvidenceForm,
+    ImageRef,
+    Kind,
+    LicenseEvidence,
+    Origin,
+    ReadResult,
+    Severity,
+)
+from checker.sbom.cyclonedx.json_reader import read_json
+from checker.sbom.cyclonedx.xml_reader import read_xml
 from tests.helpers import CORPUS, FIXTURES, corpus_file, one
 
 CDX = CORPUS / "cyclonedx"
@@ -155,7 +165,9 @@ def test_juice_shop_has_1115_components_and_fuzzball_is_gpl_2() -> None:
     assert fuzzball.origin == Origin(str(path), "$.components[329]")
     assert fuzzball.licenses == [
         LicenseEvidence(
-            "GPL-2.0", Origin(str(path), "$.components[329].licenses[0].license.id"), "id"
+            "GPL-2.0",
+            Origin(str(path), "$.components[329].licenses[0].license.id"),
+            EvidenceForm.ID,
         )
     ]
     gpl = [c.display for c in result.components if any("GPL" in x.text for x in c.licenses)]
@@ -306,7 +318,7 @@ def test_license_expression_1_6_keeps_acknowledgement() -> None:
         LicenseEvidence(
             "EPL-2.0 OR GPL-2.0 WITH Classpath-exception-2.0",
             Origin(str(path), "$.components[0].licenses[0].expression"),
-            "expression",
+            EvidenceForm.EXPRESSION,
             "declared",
         )
     ]
@@ -433,7 +445,7 @@ def test_fixture_1_6_xml_with_expression_and_acknowledgement() -> None:
         LicenseEvidence(
             "EPL-2.0 OR GPL-2.0 WITH Classpath-exception-2.0",
             Origin(str(path), "/bom/components/component[1]/licenses/expression[1]"),
-            "expression",
+            EvidenceForm.EXPRESSION,
             "concluded",
         )
     ]

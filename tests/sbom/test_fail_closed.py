@@ -325,7 +325,7 @@ def test_an_entry_that_states_nothing_is_only_a_warning(policy: Policy, tmp_path
     assert [f.rule for f in result.findings] == ["input-warning"]
 
 
-def _spdx(*packages: dict[str, Any]) -> dict[str, Any]:
+def _spdx(*packages: object) -> dict[str, Any]:
     return {
         "spdxVersion": "SPDX-2.3",
         "SPDXID": "SPDXRef-DOCUMENT",
@@ -383,7 +383,7 @@ def test_spdx_nameless_package_without_purl_is_an_error(
 
 def _cdx_or_xml(fmt: str, ctype: str, purl: str, licenses: str = "GPL-3.0-only") -> tuple[str, Any]:
     if fmt == "json":
-        component = {"type": ctype, "name": "pkg", "version": "1", "purl": purl}
+        component: dict[str, Any] = {"type": ctype, "name": "pkg", "version": "1", "purl": purl}
         component["licenses"] = [{"license": {"id": licenses}}]
         return "bom.json", cdx(component)
     return "bom.xml", xml_bom(

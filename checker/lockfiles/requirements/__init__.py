@@ -39,25 +39,55 @@ expanded: the gate's result must not depend on the environment it runs in.
 
 from __future__ import annotations
 
-import codecs
 import os
 import re
-import shlex
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import SpecifierSet
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from checker.errors import InputError
-from checker.inputs import DEFAULT_MAX_BYTES, decode_text, display_path, excerpt
+from checker.inputs import DEFAULT_MAX_BYTES, display_path, excerpt
 from checker.lockfiles._common import guarded, pypi_library, redact_url
-from checker.model import Note, Origin, ReadResult
+from checker.lockfiles.requirements.locations import (
+    ARCHIVES,
+    EXTRAS_SUFFIX,
+    NAME,
+    NAME_AT,
+    URL,
+    VCS,
+    basename,
+    egg,
+    is_url_or_path,
+    pinned,
+)
+from checker.lockfiles.requirements.syntax import (
+    FLAG_OPTIONS,
+    VALUE_OPTIONS,
+    decode,
+    logical_lines,
+    shell_tokens,
+    split_args,
+    split_option,
+)
+from checker.model import Origin, ReadResult
+from checker.readers import Source
+from checker.readers.notes import Notes
 from checker.sbom.piplicenses import normalize_pypi_name
 from checker.scope import Scope
+
+__all__ = [
+    "FORMAT",
+    "MAX_INCLUDE_DEPTH",
+    "UNPINNED_HINT",
+    "Parsed",
+    "RequirementLine",
+    "logical_lines",
+    "read",
+    "read_requirements",
+    "read_source",
+]
 
 FORMAT = "requirements"
 
@@ -66,53 +96,6 @@ FORMAT = "requirements"
 MAX_INCLUDE_DEPTH = 32
 
 UNPINNED_HINT = "(pin it with == and hashes)"
-
-_COMMENT = re.compile(r"(^|\s+)#.*$")
-_CODING = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_VCS = ("git+", "hg+", "svn+", "bzr+")
-_NAME_AT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\])?\s*@")
-_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
-_EXTRAS_SUFFIX = re.compile(r"\[[^\]]*\]\s*$")
-_ARCHIVES = (
-    ".whl",
-    ".tar.gz",
-    ".tgz",
-    ".tar",
-    ".zip",
-    ".tar.bz2",
-    ".tbz",
-    ".tar.xz",
-    ".txz",
-    ".tlz",
-    ".tar.lz",
-    ".tar.lzma",
-)
-
-#: pip options that take a value, by what this reader does with it.
-_VALUE_OPTIONS = {
-    "-r": "requirement",
-    "--requirement": "requirement",
-    "-c": "constraint",
-    "--constraint": "constraint",
-    "-e": "editable",
-    "--editable": "editable",
-    "--hash": "hash",
-    "-i": "ignored",
-    "--index-url": "ignored",
-    "--extra-index-url": "ignored",
-    "-f": "ignored",
-    "--find-links": "ignored",
-    "--trusted-host": "ignored",
-    "--config-settings": "ignored",
-    "--global-option": "ignored",
-    "--install-option": "ignored",
-    "--no-binary": "ignored",
-    "--only-binary": "ignored",
-    "--use-feature": "ignored",
-}
-_SHORT_VALUE_OPTIONS = ("-r", "-c", "-e", "-i", "-f")
-_FLAG_OPTIONS = frozenset({"--pre", "--no-index", "--require-hashes", "--prefer-binary"})
 
 
 @dataclass(slots=True)
@@ -143,6 +126,10 @@ class Parsed:
     lines: list[RequirementLine]
 
 
+def read_source(source: Source) -> ReadResult:
+    return read(source.path, source.data, source.max_bytes, source.scope)
+
+
 def read(
     path: Path, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, scope: Scope | None = None
 ) -> ReadResult:
@@ -161,49 +148,17 @@ def read_requirements(
     return guarded(str(path), "a requirements file", lambda: reader.read(data))
 
 
-def logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(first line number, content) of each line after joining and comments.
-
-    The rules are pip's: ``\\`` at the end joins the next line (a comment line
-    ends the join), then comments are cut at ``#`` preceded by whitespace.
-    """
-    parts: list[str] = []
-    first = 0
-    for number, line in enumerate(text.splitlines(), 1):
-        comment = _COMMENT.match(line) is not None
-        if line.endswith("\\") and not comment:
-            if not parts:
-                first = number
-            parts.append(line.strip("\\"))
-            continue
-        if parts:
-            parts.append(" " + line if comment else line)
-            joined, number = "".join(parts), first
-            parts = []
-        else:
-            joined = line
-        content = _COMMENT.sub("", joined).strip()
-        if content:
-            yield number, content
-    if parts:
-        content = _COMMENT.sub("", "".join(parts)).strip()
-        if content:
-            yield first, content
-
-
 class _Reader:
     def __init__(self, root: Path, max_bytes: int, scope: Scope) -> None:
         self.root = root
         self.max_bytes = max_bytes
         self.scope = scope
         self.result = ReadResult(path=display_path(root), format=FORMAT)
+        self.notes = Notes(self.result.path, self.result.notes)
         self.lines: list[RequirementLine] = []
         #: Files being read, outermost first: (resolved path, as shown).
         self.stack: list[tuple[Path, str]] = []
         self.seen: set[tuple[Path, bool]] = set()
-
-    def note(self, path: str, line: int, message: str) -> None:
-        self.result.notes.append(Note(Origin(path, f"line {line}"), message))
 
     # ------------------------------------------------------------------ files
 
@@ -218,7 +173,7 @@ class _Reader:
         name = display_path(path)
         self.stack.append((key, name))
         try:
-            for number, content in logical_lines(_decode(data, name)):
+            for number, content in logical_lines(decode(data, name)):
                 self.parse_line(path, number, content, constraint)
         finally:
             self.stack.pop()
@@ -226,10 +181,9 @@ class _Reader:
     def include(self, parent: Path, line: int, target: str, constraint: bool) -> None:
         where = display_path(parent)
         kind = "constraints" if constraint else "requirements"
-        if _URL.match(target):
-            self.note(
-                where,
-                line,
+        if URL.match(target):
+            self.notes.about(where).warn(
+                f"line {line}",
                 f"includes {kind} from {excerpt(redact_url(target))} by URL; it is not fetched, so "
                 "its packages are not checked (vendor the file and include it by path)",
             )
@@ -277,27 +231,26 @@ class _Reader:
 
     def parse_line(self, path: Path, number: int, content: str, constraint: bool) -> None:
         where = display_path(path)
-        args, options = _split_args(content)
+        args, options = split_args(content)
         editable: str | None = None
         hashes: list[str] = []
         includes: list[tuple[str, bool]] = []
         if options:
             try:
-                tokens = shlex.split(options)
+                tokens = shell_tokens(options)
             except ValueError as exc:
                 raise InputError(where, f"line {number}", f"has broken quoting ({exc})") from None
             i = 0
             while i < len(tokens):
                 token = tokens[i]
                 i += 1
-                option, value = _option(token)
-                if option in _FLAG_OPTIONS:
+                option, value = split_option(token)
+                if option in FLAG_OPTIONS:
                     continue
-                action = _VALUE_OPTIONS.get(option)
+                action = VALUE_OPTIONS.get(option)
                 if action is None:
-                    self.note(
-                        where,
-                        number,
+                    self.notes.about(where).warn(
+                        f"line {number}",
                         f"unknown option {excerpt(option, 40)} ignored with the rest of the "
                         "line's options (pip would refuse it)",
                     )
@@ -335,7 +288,7 @@ class _Reader:
         req = RequirementLine(
             where, number, text, editable=editable, constraint=constraint, hashes=hashes
         )
-        if editable or (not _NAME_AT.match(text) and _is_url_or_path(text)):
+        if editable or (not NAME_AT.match(text) and is_url_or_path(text)):
             self.url_requirement(req)
         else:
             try:
@@ -356,29 +309,29 @@ class _Reader:
                     "no version to match, check its license at the source"
                 )
             else:
-                req.version = _pinned(parsed.specifier)
+                req.version = pinned(parsed.specifier)
         self.lines.append(req)
 
     def url_requirement(self, req: RequirementLine) -> None:
         """Name (and where possible version) of a URL, VCS or local path line."""
         text = req.text
-        is_url = bool(_URL.match(text)) or text.startswith((*_VCS, "file:"))
+        is_url = bool(URL.match(text)) or text.startswith((*VCS, "file:"))
         location = re.split(r";\s" if is_url else r";", text, maxsplit=1)[0].strip()
         if not is_url:
-            location = _EXTRAS_SUFFIX.sub("", location)
+            location = EXTRAS_SUFFIX.sub("", location)
         what = "editable " if req.editable else ""
         shown = excerpt(redact_url(location))
-        name = _egg(location)
+        name = egg(location)
         guessed = ""
         if name is None:
-            base = _basename(location)
+            base = basename(location)
             version: str | None = None
             try:
                 # packaging validates the file name; the name is kept as written
                 if base.endswith(".whl"):
                     version = str(parse_wheel_filename(base)[1])
                     name = base.split("-", 1)[0]
-                elif base.lower().endswith(_ARCHIVES):
+                elif base.lower().endswith(ARCHIVES):
                     version = str(parse_sdist_filename(base)[1])
                     name = base[: base.rfind("-")]
             except ValueError:  # InvalidWheelFilename, InvalidSdistFilename, InvalidVersion
@@ -391,9 +344,9 @@ class _Reader:
                     "index; its identity is taken from the file name"
                 )
                 return
-            if location.startswith(_VCS):
+            if location.startswith(VCS):
                 repo = base.split("@", 1)[0].removesuffix(".git")
-                if _NAME.match(repo):
+                if NAME.match(repo):
                     name, guessed = repo, " (name taken from the repository URL: add #egg=)"
         if name is None:
             req.notes.append(
@@ -420,7 +373,7 @@ class _Reader:
             if req.constraint:
                 continue
             for message in req.notes:
-                self.note(req.path, req.line, message)
+                self.notes.about(req.path).warn(f"line {req.line}", message)
             if req.name is None:
                 continue
             version = req.version
@@ -428,9 +381,8 @@ class _Reader:
             if version is None and req.url is None:
                 version = pins.get(normalized)
                 if version is None:
-                    self.note(
-                        req.path,
-                        req.line,
+                    self.notes.about(req.path).warn(
+                        f"line {req.line}",
                         f"unpinned requirement {excerpt(req.text)} {UNPINNED_HINT}; the version "
                         "installed, and so its license, can change",
                     )
@@ -443,92 +395,9 @@ class _Reader:
             )
 
 
-# --------------------------------------------------------------------------- helpers
-
-
 def _key(path: Path) -> Path:
     """The identity of a file for cycle detection: resolved where possible."""
     try:
         return path.resolve()
     except (OSError, RuntimeError):
         return Path(os.path.abspath(path))
-
-
-def _decode(data: bytes, path: str) -> str:
-    """UTF-8 (the default), or the encoding a PEP 263 header names, as pip does."""
-    for line in data.splitlines()[:2]:
-        match = _CODING.match(line)
-        if match is None:
-            continue
-        encoding = match.group(1).decode("ascii", "replace")
-        try:
-            if codecs.lookup(encoding).name == "utf-8":
-                break
-            return data.decode(encoding)
-        except (LookupError, UnicodeError, ValueError):
-            raise InputError(
-                path, "line 1", f"cannot be decoded as {excerpt(encoding, 40)} as its header says"
-            ) from None
-    return decode_text(data, path)
-
-
-def _split_args(line: str) -> tuple[str, str]:
-    """pip's split: requirement tokens up to the first token starting with '-'."""
-    tokens = line.split(" ")
-    for index, token in enumerate(tokens):
-        if token.startswith("-"):
-            return " ".join(tokens[:index]).strip(), " ".join(tokens[index:])
-    return line, ""
-
-
-def _option(token: str) -> tuple[str, str | None]:
-    """(option, inline value) of ``--opt=value``, ``-rfile`` or ``--flag``."""
-    if token.startswith("--"):
-        option, sep, value = token.partition("=")
-        return option, value if sep else None
-    for short in _SHORT_VALUE_OPTIONS:
-        if token.startswith(short) and len(token) > len(short):
-            return short, token[len(short) :]
-    return token, None
-
-
-def _is_url_or_path(text: str) -> bool:
-    if _URL.match(text) or text.startswith((*_VCS, "file:")):
-        return True
-    head = text.split(";", 1)[0].strip()
-    if head.startswith((".", "/", "~")) or "/" in head or "\\" in head:
-        return True
-    return _EXTRAS_SUFFIX.sub("", head).lower().endswith(_ARCHIVES)
-
-
-def _pinned(specifier: SpecifierSet) -> str | None:
-    """The exact version an ``==`` or ``===`` specifier pins, if any."""
-    for spec in specifier:
-        if spec.operator == "===":
-            return spec.version
-        if spec.operator == "==" and not spec.version.endswith(".*"):
-            return spec.version
-    return None
-
-
-def _egg(location: str) -> str | None:
-    """The name in a ``#egg=name[extras]`` fragment, if it is a valid name."""
-    fragment = location.partition("#")[2]
-    for item in fragment.split("&"):
-        key, _, value = item.partition("=")
-        if key == "egg":
-            name = _EXTRAS_SUFFIX.sub("", unquote(value)).strip()
-            return name if _NAME.match(name) else None
-    return None
-
-
-def _basename(location: str) -> str:
-    """The last path segment of a URL or local path, without query or fragment."""
-    if _URL.match(location) or location.startswith(_VCS):
-        vcs_free = location.split("+", 1)[1] if location.startswith(_VCS) else location
-        try:
-            path = urlsplit(vcs_free).path
-        except ValueError:
-            path = vcs_free.split("#", 1)[0].split("?", 1)[0]
-        return unquote(path.rstrip("/").rsplit("/", 1)[-1])
-    return re.split(r"[/\\]", location.split("#", 1)[0].rstrip("/\\"))[-1]
