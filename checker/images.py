@@ -131,10 +131,17 @@ def make_image(
     A malformed tag or digest is dropped rather than failing the reference
     (callers that must be strict check them before).
     """
-    host = (registry or DEFAULT_REGISTRY).strip().lower()
+    given = (registry or DEFAULT_REGISTRY).strip()
+    host = given.lower()
     if host in DOCKER_HUB_HOSTS:
         host = DEFAULT_REGISTRY
     if not _REGISTRY.fullmatch(host):
+        return None
+    if host != given and not any(c in host for c in ".:") and host != "localhost":
+        # A one-label host is a registry only because of its upper case
+        # (``Registry/app``): lower-cased, it would print as a Docker Hub
+        # namespace (``registry/app``), a different image. Not a reference
+        # the gate can name faithfully, so not one it accepts.
         return None
     path = repository.strip()
     if not path or not _REPOSITORY.fullmatch(path):
