@@ -16,7 +16,8 @@ Precedence (highest first):
    component (evidence form ``policy``, so it cannot contradict itself).
 
 A new source (a package registry, license files) is one module holding an
-:class:`EvidenceSource` and one line in :data:`SOURCES`.
+:class:`EvidenceSource` and one line in :func:`_sources`, where its place
+in the precedence is its place in the tuple.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class Evidence:
 
 
 def _sources() -> tuple[SourceFactory, ...]:
+    """The registry of evidence sources, highest precedence first (imported lazily)."""
     from checker.evidence.decision_table import DecisionTable
     from checker.evidence.run_inputs import RunInputs
 
