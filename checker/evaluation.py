@@ -48,10 +48,15 @@ class ComponentTrace:
     matched_by: str | None
     stack_pattern: str | None
     licenses: list[LicenseTrace]
-    license_source: str
     findings: list[Finding]
-    #: The evidence sources asked for licenses the input did not state.
-    evidence: Resolution | None = None
+    #: The license statements judged, where they came from, and the evidence
+    #: sources asked for them when the input stated none.
+    evidence: Resolution
+
+    @property
+    def license_source(self) -> str:
+        """Where the judged licenses came from, as reports print it."""
+        return self.evidence.source or "the input"
 
 
 class _Add(Protocol):
@@ -211,7 +216,6 @@ class Evaluator:
             matched_by,
             stack_pattern,
             traces,
-            license_source,
             findings,
             resolution,
         )

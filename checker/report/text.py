@@ -99,8 +99,6 @@ def _evidence_lines(trace: ComponentTrace) -> list[str]:
     why the decision table's license was used.
     """
     resolution = trace.evidence
-    if resolution is None:
-        return []
     if not resolution.asked:
         if resolution.licenses:
             return ["  evidence: the input's own statements (no other source asked)"]
