@@ -133,6 +133,9 @@ class Component:
     scope: str | None = None
     path: tuple[str, ...] = ()
     license_source: str | None = None
+    #: Artifact hashes a lockfile pins for this release, ``algorithm:hex`` in
+    #: lower case (see :class:`checker.evidence.records.Wanted`); empty otherwise.
+    digests: tuple[str, ...] = ()
 
     @property
     def display(self) -> str:
