@@ -14,29 +14,38 @@ reference and expiry, and counts neither as an error nor as a warning.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from checker import evidence
+from checker import evidence, identity
 from checker.evaluation import Evaluator
 from checker.inputs import DEFAULT_MAX_BYTES, gc_paused
-from checker.model import ComponentRef, Finding, Origin, ReadResult, Severity
+from checker.model import Component, ComponentRef, Finding, Origin, ReadResult, Severity
 from checker.policy import Policy
 from checker.results import RunResult, note_findings
 from checker.rules import RuleId
 from checker.sources import Inputs, read_paths
 
 if TYPE_CHECKING:
+    from checker.evidence.evidence_file import EvidenceFile
     from checker.vex.apply import Applier
     from checker.vex.loader import VexSet
 
 
 def evaluate_results(
-    results: Sequence[ReadResult], policy: Policy, applier: Applier | None = None
+    results: Sequence[ReadResult],
+    policy: Policy,
+    applier: Applier | None = None,
+    *,
+    evidence_file: EvidenceFile | None = None,
 ) -> list[Finding]:
     """Every finding for every component, with the cyclic collector paused.
+
+    Components are judged once per release (:mod:`checker.identity`): the
+    same package in a lockfile, an SBOM and the environment is one
+    component, and each of its findings lists the other places.
 
     A large SBOM leaves a million live objects; letting the collector walk
     them again and again while evaluation allocates costs more than the
@@ -45,25 +54,78 @@ def evaluate_results(
     register's exceptions while the component is at hand (an image
     exception matches by digest, which a finding does not carry).
     """
-    evaluator = Evaluator(policy, evidence.for_run(results))
+    return _evaluate(results, policy, applier, evidence_file)[0]
+
+
+def _evaluate(
+    results: Sequence[ReadResult],
+    policy: Policy,
+    applier: Applier | None,
+    evidence_file: EvidenceFile | None,
+) -> tuple[list[Finding], int]:
+    """The findings, and the number of distinct components they were drawn from."""
+    evaluator = Evaluator(policy, evidence.for_run(results, evidence_file))
     findings: list[Finding] = []
+    groups = identity.group(results)
     with gc_paused():
         for result in results:
             findings.extend(note_findings(result))
-            evaluate = evaluator.evaluate
-            for component in result.components:
-                found = evaluate(component)
+        evaluate = evaluator.evaluate
+        for same in groups:
+            judged = same.judged
+            if len(same.members) == 1:
+                found = evaluate(judged[0])
                 if found:
                     if applier is not None:
-                        applier.apply(component, found)
+                        applier.apply(judged[0], found)
                     findings.extend(found)
-    return findings
+                continue
+            findings.extend(_judge_group(same, judged, evaluate, applier))
+    return findings, len(groups)
+
+
+def _judge_group(
+    same: identity.Group,
+    judged: list[Component],
+    evaluate: Callable[[Component], list[Finding]],
+    applier: Applier | None,
+) -> list[Finding]:
+    """One release seen in several places: each finding once, naming every place.
+
+    Members whose statements differ are each judged, so a contradiction is
+    never hidden; a finding that repeats one already made (same rule, same
+    license) is dropped.
+    """
+    kept: list[Finding] = []
+    made: set[tuple[str, str | None]] = set()
+    for component in judged:
+        found = evaluate(component)
+        if not found:
+            continue
+        if applier is not None:
+            applier.apply(component, found)
+        also = same.elsewhere(component)
+        for finding in found:
+            key = (finding.rule, finding.license)
+            if key in made:
+                continue
+            made.add(key)
+            finding.also = also
+            kept.append(finding)
+    return kept
 
 
 def read_all(
-    paths: Sequence[Path], *, env: bool = False, max_bytes: int = DEFAULT_MAX_BYTES
+    paths: Sequence[Path],
+    *,
+    env: bool = False,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    python: Path | None = None,
 ) -> Inputs:
     """Read every input (files and directory trees), and the environment with ``env``.
+
+    With ``python`` (an interpreter, such as a project's venv), ``env`` reads
+    that interpreter's installed distributions instead of the gate's own.
 
     One unreadable file never hides the others: its error is kept and the
     rest are read. Evidence the inputs do not state is resolved when they
@@ -71,9 +133,9 @@ def read_all(
     """
     inputs = read_paths(list(paths), max_bytes)
     if env:
-        from checker.sbom.environment import read_environment
+        from checker.sbom.environment import read_environment, read_interpreter
 
-        inputs.results.append(read_environment())
+        inputs.results.append(read_environment() if python is None else read_interpreter(python))
     return inputs
 
 
@@ -85,12 +147,16 @@ def check(
     max_bytes: int = DEFAULT_MAX_BYTES,
     vex: VexSet | None = None,
     today: date | None = None,
+    evidence_file: EvidenceFile | None = None,
+    python: Path | None = None,
 ) -> RunResult:
     """Read the inputs and evaluate every component against the policy.
 
     With ``vex`` (a loaded, valid register: :func:`checker.vex.loader.load_vex`),
     current license exceptions accept the findings they cover, as of ``today``
-    (default: the real date).
+    (default: the real date). ``evidence_file`` is the registry evidence
+    ``rune-policy evidence resolve`` wrote (:mod:`checker.evidence.evidence_file`);
+    ``python`` as for :func:`read_all`.
     """
     today = today or date.today()
     applier: Applier | None = None
@@ -98,8 +164,8 @@ def check(
         from checker.vex.apply import Applier
 
         applier = Applier(vex.register.license_exceptions, today)
-    inputs = read_all(paths, env=env, max_bytes=max_bytes)
-    findings = evaluate_results(inputs.results, policy, applier)
+    inputs = read_all(paths, env=env, max_bytes=max_bytes, python=python)
+    findings, distinct = _evaluate(inputs.results, policy, applier, evidence_file)
     if applier is not None:
         findings.extend(applier.finish())
     for error in inputs.errors:
@@ -113,5 +179,12 @@ def check(
             )
         )
     return RunResult(
-        inputs.results, findings, inputs.errors, inputs.skipped, today, vex, inputs.folders
+        inputs.results,
+        findings,
+        inputs.errors,
+        inputs.skipped,
+        today,
+        vex,
+        inputs.folders,
+        distinct_components=distinct,
     )

@@ -211,3 +211,6 @@ class Finding:
     path: tuple[str, ...] = ()
     accepted: Acceptance | None = None
     license_source: str | None = None
+    #: The other places the same release appears in the run's inputs
+    #: (:mod:`checker.identity`): the finding is reported once, for all of them.
+    also: tuple[Origin, ...] = ()

@@ -38,9 +38,19 @@ class RunResult:
     vex: VexSet | None = None
     #: Folders a directory walk passed over, with the reason; every report lists them.
     skipped_folders: list[tuple[str, str]] = field(default_factory=list)
+    #: Distinct components (:mod:`checker.identity`); None: count every entry.
+    distinct_components: int | None = None
 
     @property
     def components(self) -> int:
+        """Distinct components judged: a package in a lock and an SBOM counts once."""
+        if self.distinct_components is not None:
+            return self.distinct_components
+        return self.entries
+
+    @property
+    def entries(self) -> int:
+        """Component entries over all inputs, repeats included."""
         return sum(len(r.components) for r in self.inputs)
 
     @property

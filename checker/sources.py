@@ -258,6 +258,8 @@ def read_paths(paths: list[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Inputs:
             out.folders.extend(found.folders)
             out.errors.extend(found.errors)
             targets = found.files
+            if not targets and not found.errors:
+                out.errors.append(nothing_recognised(path, found))
         else:
             targets = [path]
         for target in targets:
@@ -275,6 +277,30 @@ def read_paths(paths: list[Path], max_bytes: int = DEFAULT_MAX_BYTES) -> Inputs:
             except RecursionError:
                 out.errors.append(InputError(display_path(target), "", "nested too deeply to read"))
     return out
+
+
+def nothing_recognised(path: Path, found: Discovery, shown: int = 3) -> InputError:
+    """A folder given to check that holds no input: an input error, never a pass.
+
+    A CI job whose SBOM step failed leaves an empty folder behind; judging
+    "0 components" as a pass would turn that failure green.
+    """
+    skipped = [f"{name} ({reason})" for name, reason in found.skipped[:shown]]
+    more = len(found.skipped) - shown
+    if more > 0:
+        skipped.append(f"{more} more")
+    what = (
+        f"{len(found.skipped)} entr{'y' if len(found.skipped) == 1 else 'ies'} passed over: "
+        + "; ".join(skipped)
+        if found.skipped
+        else "the folder is empty"
+    )
+    return InputError(
+        display_path(path),
+        "",
+        f"holds nothing recognisable: no SBOM, lockfile or deployment artifact ({what}); "
+        "give the path of the SBOM or lockfile to check (did the step that writes it fail?)",
+    )
 
 
 def _printable(result: ReadResult) -> ReadResult:

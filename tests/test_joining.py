@@ -1,9 +1,10 @@
 """Lockfile entries get their licenses from the other inputs of the run.
 
 A lockfile says ``some-agpl-lib==1.0`` and nothing about its license; the
-gate must not pass it for that. Licenses are joined by purl and exact
-version from an SBOM given in the same run, else taken from the decision
-table for known components, else the entry fails closed.
+gate must not pass it for that. The same release in an SBOM of the same run
+(same purl and exact version) is the same component, judged once on the
+SBOM's statement; else the decision table speaks for known components,
+else the entry fails closed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from checker.cli import main
 from checker.gate import check
 from checker.model import Finding
 from checker.policy import Policy, load_policy
+from checker.sbom.piplicenses import normalize_pypi_name
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "joining"
@@ -29,7 +31,8 @@ def policy() -> Policy:
 
 
 def by_component(findings: list[Finding], name: str) -> dict[str, Finding]:
-    return {f.rule: f for f in findings if f.component.name.lower() == name.lower()}
+    wanted = normalize_pypi_name(name)
+    return {f.rule: f for f in findings if normalize_pypi_name(f.component.name) == wanted}
 
 
 def test_agpl_in_a_lockfile_fails_once_the_sbom_says_so(policy: Policy) -> None:
@@ -37,10 +40,13 @@ def test_agpl_in_a_lockfile_fails_once_the_sbom_says_so(policy: Policy) -> None:
     assert by_component(alone.findings, "some-agpl-lib").keys() == {"unknown-license"}
 
     joined = check([DATA / "requirements.txt", DATA / "sbom.cdx.json"], policy)
-    agpl = by_component(joined.findings, "some-agpl-lib")["denied-license"]
+    found = [f for f in joined.findings if normalize_pypi_name(f.component.name) == "some-agpl-lib"]
+    # one component, one finding: the lock entry is not reported a second time
+    assert [f.rule for f in found] == ["denied-license"]
+    agpl = found[0]
     assert agpl.license == "AGPL-3.0-or-later"
-    assert agpl.license_source == f"{DATA / 'sbom.cdx.json'} (joined by purl)"
     assert agpl.source.path == str(DATA / "sbom.cdx.json")
+    assert [(o.path, o.location) for o in agpl.also] == [(str(DATA / "requirements.txt"), "line 3")]
 
 
 def test_join_needs_the_exact_version_and_falls_back_to_the_table(policy: Policy) -> None:
@@ -73,7 +79,10 @@ def test_report_says_where_each_license_came_from(
     assert code == 1
     report = json.loads(capsys.readouterr().out)
     denied = [f for f in report["findings"] if f["rule"] == "denied-license"]
-    assert denied and denied[0]["license_source"].endswith("(joined by purl)")
+    assert len(denied) == 1
+    assert denied[0]["source"]["path"].endswith("sbom.cdx.json")
+    assert [a["path"] for a in denied[0]["also"]] == [str(DATA / "requirements.txt")]
+    assert report["summary"]["entries"] > report["summary"]["components"]
 
 
 def test_approved_image_without_digest_is_unpinned(policy: Policy) -> None:

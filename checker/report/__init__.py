@@ -19,7 +19,11 @@ from typing import TYPE_CHECKING, NamedTuple, Protocol
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from checker.model import Finding
     from checker.results import RunResult
+
+#: How many other places a human-readable report lists before "and N more".
+MAX_ALSO = 5
 
 
 class ReportOptions(NamedTuple):
@@ -77,3 +81,22 @@ def reporter(name: str) -> Reporter:
         if entry.name == name:
             return entry
     raise KeyError(f"no report format {name!r} (formats: {', '.join(format_names())})")
+
+
+def also_text(finding: Finding, limit: int = MAX_ALSO) -> str | None:
+    """The other places a finding's release appears, for the human formats (None: none)."""
+    if not finding.also:
+        return None
+    shown = ", ".join(str(origin) for origin in finding.also[:limit])
+    rest = len(finding.also) - limit
+    return f"{shown} and {rest} more" if rest > 0 else shown
+
+
+def summary_text(result: RunResult) -> str:
+    """``N components in M inputs``, and the entries when repeats were merged."""
+    inputs = len(result.inputs)
+    text = f"{result.components} component{'s' if result.components != 1 else ''}"
+    text += f" in {inputs} input{'s' if inputs != 1 else ''}"
+    if result.entries != result.components:
+        text += f" ({result.entries} entries)"
+    return text

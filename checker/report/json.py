@@ -36,6 +36,8 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         out["path"] = list(finding.path)
     if finding.license_source:
         out["license_source"] = finding.license_source
+    if finding.also:
+        out["also"] = [{"path": o.path, "location": o.location} for o in finding.also]
     if finding.accepted is not None:
         accepted = finding.accepted
         out["accepted"] = {
@@ -55,6 +57,8 @@ def render(result: RunResult) -> str:
         "verdict": result.verdict,
         "summary": {
             "components": result.components,
+            "entries": result.entries,
+            "inputs": len(result.inputs),
             "errors": result.errors,
             "warnings": result.warnings,
             "accepted": result.accepted,

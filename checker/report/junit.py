@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 from checker.evaluation import component_ref
 from checker.model import ComponentRef, Finding, Severity
-from checker.report import ReportOptions
+from checker.report import ReportOptions, also_text
 from checker.results import RunResult
 from checker.rules import RuleId, rule_order
 
@@ -67,6 +67,9 @@ def _describe(finding: Finding) -> str:
         lines.append(f"  license: {finding.license}{source}")
     if finding.path:
         lines.append(f"  path: {' → '.join((*finding.path, finding.component.name))}")
+    also = also_text(finding)
+    if also:
+        lines.append(f"  also in: {also}")
     if finding.accepted is not None:
         lines.append(f"  accepted: {_acceptance(finding)}")
     return "\n".join(lines)

@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 
 from checker.model import Finding, Severity
-from checker.report import ReportOptions
+from checker.report import ReportOptions, also_text, summary_text
 from checker.results import RunResult
 from checker.rules import RuleId, rule_info, rule_order
 
@@ -53,6 +53,9 @@ def _where(finding: Finding) -> str:
     where = cell(str(finding.source))
     if finding.path:
         where += "<br>via " + cell(" → ".join((*finding.path, finding.component.name)))
+    also = also_text(finding)
+    if also:
+        where += "<br>also in " + cell(also)
     return where
 
 
@@ -107,7 +110,7 @@ def render(result: RunResult, *, today: date | None = None, max_rows: int = MAX_
         _plural(len(failing), "error"),
         _plural(len(warnings), "warning"),
         f"{len(accepted)} accepted",
-        f"{_plural(result.components, 'component')} in {_plural(len(result.inputs), 'input')}",
+        summary_text(result),
     ]
     if result.input_errors:
         counts.append(f"{len(result.input_errors)} unreadable")

@@ -230,6 +230,12 @@ def _result(finding: Finding, rule_index: int, base: Path) -> dict[str, Any]:
             FINGERPRINT_KEY: fingerprint(finding, physical["artifactLocation"]["uri"])
         },
     }
+    if finding.also:
+        # The same release elsewhere in the inputs: one alert, every place.
+        out["relatedLocations"] = [
+            {"id": number, **_location(origin, base)}
+            for number, origin in enumerate(finding.also, start=1)
+        ]
     if finding.accepted is not None:
         out["suppressions"] = [_suppression(finding.accepted, base)]
     out["properties"] = _properties(finding)
@@ -254,6 +260,7 @@ def build(result: RunResult, *, base: Path | None = None) -> dict[str, Any]:
         "properties": {
             "verdict": result.verdict,
             "components": result.components,
+            "entries": result.entries,
             "errors": result.errors,
             "warnings": result.warnings,
             "accepted": sum(1 for f in result.findings if f.accepted is not None),

@@ -11,7 +11,7 @@ from datetime import date
 
 from checker.evaluation import ComponentTrace
 from checker.model import Finding, Severity
-from checker.report import ReportOptions
+from checker.report import ReportOptions, also_text, summary_text
 from checker.results import RunResult
 
 
@@ -23,6 +23,9 @@ def _line(finding: Finding, label: str | None = None) -> str:
         entry += f"\n          path: {chain}"
     if finding.license_source and finding.license_source != "the input":
         entry += f"\n          license from: {finding.license_source}"
+    also = also_text(finding)
+    if also:
+        entry += f"\n          also in: {also}"
     return (
         f"  {label or finding.severity.value.upper():7} {finding.rule}: {finding.message}\n"
         f"          at {where}{entry}"
@@ -82,7 +85,7 @@ def render(result: RunResult, *, max_per_rule: int = 50) -> str:
             lines.append(f"  {path}: {reason}")
     lines.append("")
     verdict = (
-        f"verdict: {result.verdict.upper()} - {result.components} components, "
+        f"verdict: {result.verdict.upper()} - {summary_text(result)}, "
         f"{result.errors} errors, {result.warnings} warnings"
     )
     if result.accepted:

@@ -36,7 +36,14 @@ def test_violations_are_exit_1_with_json_contract(capsys: pytest.CaptureFixture[
     report = json.loads(out)
     assert report["report_version"] == 1
     assert report["verdict"] == "fail"
-    assert set(report["summary"]) == {"components", "errors", "warnings", "accepted"}
+    assert set(report["summary"]) == {
+        "components",
+        "entries",
+        "inputs",
+        "errors",
+        "warnings",
+        "accepted",
+    }
     assert report["summary"]["errors"] == sum(
         1 for f in report["findings"] if f["severity"] == "error"
     )

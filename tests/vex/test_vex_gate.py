@@ -67,7 +67,14 @@ def test_current_exception_with_adr_makes_agpl_pass(
     code, data, err = report(capsys, str(AGPL), "--vex", str(vex))
     assert code == 0, err
     assert data["verdict"] == "pass"
-    assert data["summary"] == {"components": 4, "errors": 0, "warnings": 0, "accepted": 1}
+    assert data["summary"] == {
+        "components": 4,
+        "entries": 4,
+        "inputs": 1,
+        "errors": 0,
+        "warnings": 0,
+        "accepted": 1,
+    }
     (finding,) = data["findings"]
     assert finding["rule"] == "denied-license" and finding["severity"] == "error"
     assert finding["accepted"]["entry"] == "LIC-0001"
@@ -90,7 +97,7 @@ def test_text_report_shows_accepted_group_with_days_left(
     assert "ACCEPTED denied-license: pymupdf@1.24.10" in out
     assert "accepted by LIC-0001" in out and "reference ADR-0007" in out
     assert "expires 2027-01-10 (223 days left)" in out
-    assert "verdict: PASS - 4 components, 0 errors, 0 warnings, 1 accepted" in out
+    assert "verdict: PASS - 4 components in 1 input, 0 errors, 0 warnings, 1 accepted" in out
 
 
 def test_same_exception_expired_fails_with_expired_exception(
