@@ -234,7 +234,14 @@ def read_file(
     ``scope`` is the folder the file's own references may reach into
     (default: the file's folder).
     """
-    data = read_bytes(path, max_bytes)
+    try:
+        data = read_bytes(path, max_bytes)
+    except InputError as exc:
+        # a format whose empty file lists nothing (a requirements file) reads it as such
+        named = readers.detect(path)
+        if named is None or not named.empty or not exc.problem.message.startswith("is empty"):
+            raise
+        data = b""
     return readers.read(path, data, scope, max_bytes, name=display_path(path))
 
 

@@ -11,6 +11,8 @@ search per package.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import tomllib
 from collections.abc import Callable
@@ -30,6 +32,15 @@ _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _TOML_END = re.compile(r"\s*\(at end of document\)\s*$")
 _JSON_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CREDENTIALS = re.compile(r"//([^/@\s?#]+)@")
+_DIGEST = re.compile(r"^([A-Za-z0-9]+)[:=]([0-9A-Fa-f]+)$")
+_SHASUM = re.compile(r"^[0-9A-Fa-f]{40}$")
+
+#: The words of every note about a Python lock entry that does not come from a
+#: package index (a git, URL or path source): its version names no published
+#: release, so :func:`checker.registry.wanted_from` does not look it up.
+OFF_INDEX = "not from a package index"
+#: The same for an npm lock entry.
+OFF_REGISTRY = "not from the npm registry"
 
 
 def guarded(path: str, what: str, read: Callable[[], T]) -> T:
@@ -181,3 +192,60 @@ def package_table(entry: Any, origin: Origin, notes: Notes) -> Component | None:
         notes.at(origin, "package has no name; it cannot be checked", Severity.ERROR)
         return None
     return pypi_library(name, origin, text_or_none(entry.get("version")))
+
+
+def digest(value: Any) -> str | None:
+    """``algorithm:hex`` in lower case from ``sha256:HEX`` (or pip's ``sha256=HEX``); else None.
+
+    Lockfiles pin artifact hashes in that form (uv, poetry, Pipfile.lock,
+    ``--hash``); the registry resolver compares them with the index's.
+    """
+    if type(value) is not str:
+        return None
+    found = _DIGEST.match(value.strip())
+    if found is None:
+        return None
+    return f"{found.group(1).lower()}:{found.group(2).lower()}"
+
+
+def digests(values: Any) -> tuple[str, ...]:
+    """The well-formed digests of a list of ``algorithm:hex`` strings, sorted, once each."""
+    if type(values) is not list:
+        return ()
+    return tuple(sorted({d for d in (digest(v) for v in values) if d is not None}))
+
+
+def table_digests(table: Any) -> list[str]:
+    """``algorithm:hex`` for each entry of a PEP 751 ``hashes = {sha256 = "..."}`` table."""
+    if type(table) is not dict:
+        return []
+    found = (
+        digest(f"{k}:{v}") if type(k) is str and type(v) is str else None for k, v in table.items()
+    )
+    return [d for d in found if d is not None]
+
+
+def sri_digests(value: Any) -> tuple[str, ...]:
+    """``algorithm:hex`` for each entry of an npm ``integrity`` (``sha512-<base64> ...``).
+
+    Subresource Integrity strings may hold several space-separated entries;
+    one that does not decode is left out. A bare 40-digit hex string (the
+    ``shasum`` form some npm 5 locks carry) is sha1.
+    """
+    if type(value) is not str:
+        return ()
+    found: set[str] = set()
+    for part in value.split():
+        if _SHASUM.match(part):
+            found.add(f"sha1:{part.lower()}")
+            continue
+        algorithm, dash, encoded = part.partition("-")
+        if not dash or not algorithm.isalnum():
+            continue
+        try:
+            raw = base64.b64decode(encoded.split("?", 1)[0], validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if raw:
+            found.add(f"{algorithm.lower()}:{raw.hex()}")
+    return tuple(sorted(found))

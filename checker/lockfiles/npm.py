@@ -31,7 +31,7 @@ from packageurl import PackageURL
 
 from checker.errors import InputError
 from checker.inputs import json_type, load_json
-from checker.lockfiles._common import guarded, json_key, redact_url
+from checker.lockfiles._common import OFF_REGISTRY, guarded, json_key, redact_url, sri_digests
 from checker.model import (
     Component,
     EvidenceForm,
@@ -169,14 +169,15 @@ class _Packages:
         )
         if not subject:
             component.scope = _scope(entry)
+            component.digests = sri_digests(entry.get("integrity"))
             if cut > 0:
                 component.path = _parents(key[:cut])
             resolved = entry.get("resolved")
             if type(resolved) is str and resolved.startswith(_NON_REGISTRY):
                 self.notes.warn(
                     where,
-                    f"{name} is installed from {redact_url(resolved)}, not from the npm "
-                    "registry: its version does not name a published release",
+                    f"{name} is installed from {redact_url(resolved)}, {OFF_REGISTRY}: "
+                    "its version does not name a published release",
                 )
         _licenses(entry, component, where, self.notes)
         return component
@@ -319,8 +320,7 @@ def _v1_component(name: str, entry: dict[str, Any], where: str, notes: Notes) ->
     elif version is not None and (version.startswith(_NON_REGISTRY) or "/" in version):
         notes.warn(
             where,
-            f"{name} is installed from {redact_url(version)}, not from the npm registry: "
-            "no version to match",
+            f"{name} is installed from {redact_url(version)}, {OFF_REGISTRY}: no version to match",
         )
         version = None
     purl = npm_purl(name, version)
@@ -334,4 +334,5 @@ def _v1_component(name: str, entry: dict[str, Any], where: str, notes: Notes) ->
         purl=purl,
         kind=Kind.LIBRARY,
         scope=scope,
+        digests=sri_digests(entry.get("integrity")),
     )

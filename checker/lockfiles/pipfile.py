@@ -15,7 +15,15 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.inputs import json_type, load_json
-from checker.lockfiles._common import guarded, json_key, pypi_library, redact_url, text_or_none
+from checker.lockfiles._common import (
+    OFF_INDEX,
+    digests,
+    guarded,
+    json_key,
+    pypi_library,
+    redact_url,
+    text_or_none,
+)
 from checker.model import Origin, ReadResult
 from checker.readers import Source
 from checker.readers.notes import Notes
@@ -92,6 +100,7 @@ def _entry(
                 f"{name}: version {raw!r} is not an exact '==' pin; version unknown",
             )
     component = pypi_library(name, Origin(notes.path, where), version, scope)
+    component.digests = digests(entry.get("hashes"))
     source = next((key for key in _SOURCES if key in entry), None)
     if source is not None:
         location = text_or_none(entry.get(source)) or "?"
@@ -102,7 +111,7 @@ def _entry(
         notes.warn(
             where,
             f"{name} is {article} {source} dependency ({redact_url(location)}{at})"
-            f"{unversioned}, not from a package index: check its license at the source",
+            f"{unversioned}, {OFF_INDEX}: check its license at the source",
         )
     elif raw is None:
         notes.warn(where, f"{name} has no version")

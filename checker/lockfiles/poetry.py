@@ -17,7 +17,9 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.lockfiles._common import (
+    OFF_INDEX,
     TomlLocator,
+    digests,
     guarded,
     load_toml,
     package_table,
@@ -56,7 +58,11 @@ def _read(data: bytes, path: str) -> ReadResult:
             path, "package", f"is a {type_name(packages)}, expected [[package]] tables"
         )
     notes = Notes(path, result.notes)
-    _check_version(doc.get("metadata"), notes)
+    metadata = doc.get("metadata")
+    _check_version(metadata, notes)
+    # lock-version 1.x keeps the files of every package in [metadata.files]
+    legacy = metadata.get("files") if type(metadata) is dict else None
+    legacy_files: dict[str, Any] = legacy if type(legacy) is dict else {}
     locate = TomlLocator(text, "package", len(packages))
     components = result.components
     for index, entry in enumerate(packages):
@@ -67,6 +73,9 @@ def _read(data: bytes, path: str) -> ReadResult:
         if component.version is None:
             notes.warn(where, f"{component.name} has no version")
         component.scope = _scope(entry)
+        files = entry.get("files", legacy_files.get(component.name))
+        if type(files) is list:
+            component.digests = digests([f.get("hash") for f in files if type(f) is dict])
         source = entry.get("source")
         if source is not None:
             _source(source, component, notes)
@@ -114,7 +123,6 @@ def _source(source: Any, component: Component, notes: Notes) -> None:
     at = f"@{ref}" if ref and kind == "git" else ""
     notes.at(
         component.origin,
-        f"{component.name} comes from {kind} source {redact_url(url)}{at}, not from a "
-        "package index: its version does not name a published release, check its "
-        "license at the source",
+        f"{component.name} comes from {kind} source {redact_url(url)}{at}, {OFF_INDEX}: "
+        "its version does not name a published release, check its license at the source",
     )

@@ -23,11 +23,13 @@ from packaging.markers import InvalidMarker, Marker
 
 from checker.errors import InputError
 from checker.lockfiles._common import (
+    OFF_INDEX,
     TomlLocator,
     guarded,
     load_toml,
     package_table,
     redact_url,
+    table_digests,
     text_or_none,
     type_name,
 )
@@ -74,6 +76,7 @@ def _read(data: bytes, path: str) -> ReadResult:
         component = package_table(entry, Origin(path, where), notes)
         if component is None:
             continue
+        component.digests = _digests(entry)
         marker = text_or_none(entry.get("marker"))
         if marker is not None and "dependency_groups" in marker:
             component.scope = _group_scope(marker, defaults)
@@ -125,9 +128,24 @@ def _source(kind: str, value: Any, component: Component, notes: Notes) -> None:
     at = f"@{commit}" if kind == "vcs" and commit else ""
     notes.at(
         component.origin,
-        f"{component.name} comes from {kind} source {redact_url(location)}{at}, not from a "
-        "package index: check its license at the source",
+        f"{component.name} comes from {kind} source {redact_url(location)}{at}, {OFF_INDEX}: "
+        "check its license at the source",
     )
+
+
+def _digests(entry: dict[str, Any]) -> tuple[str, ...]:
+    """The ``hashes`` tables of the package's ``sdist``, ``wheels`` and ``archive``."""
+    found: list[str] = []
+    for key in ("sdist", "archive"):
+        table = entry.get(key)
+        if type(table) is dict:
+            found.extend(table_digests(table.get("hashes")))
+    wheels = entry.get("wheels")
+    if type(wheels) is list:
+        for wheel in wheels:
+            if type(wheel) is dict:
+                found.extend(table_digests(wheel.get("hashes")))
+    return tuple(sorted(set(found)))
 
 
 def _group_scope(marker: str, defaults: frozenset[str]) -> str | None:

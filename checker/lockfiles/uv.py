@@ -22,7 +22,9 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.lockfiles._common import (
+    OFF_INDEX,
     TomlLocator,
+    digests,
     guarded,
     load_toml,
     package_table,
@@ -87,6 +89,7 @@ def _read(data: bytes, path: str) -> ReadResult:
         component = package_table(entry, Origin(path, locate(index)), notes)
         if component is None:
             continue
+        component.digests = _digests(entry)
         source = entry.get("source")
         if type(source) is dict and "registry" not in source:
             _source(source, component, members, notes)
@@ -108,10 +111,21 @@ def _source(source: dict[str, Any], component: Component, members: set[str], not
         return
     notes.at(
         component.origin,
-        f"{component.name} comes from {kind} source {redact_url(location)}, not from a "
-        "package index: its version does not name a published release, check its "
-        "license at the source",
+        f"{component.name} comes from {kind} source {redact_url(location)}, {OFF_INDEX}: "
+        "its version does not name a published release, check its license at the source",
     )
+
+
+def _digests(entry: dict[str, Any]) -> tuple[str, ...]:
+    """The ``hash`` of the package's ``sdist`` and of each of its ``wheels``."""
+    hashes: list[Any] = []
+    sdist = entry.get("sdist")
+    if type(sdist) is dict:
+        hashes.append(sdist.get("hash"))
+    wheels = entry.get("wheels")
+    if type(wheels) is list:
+        hashes.extend(w.get("hash") for w in wheels if type(w) is dict)
+    return digests(hashes)
 
 
 def _scopes(components: list[Component], tables: list[dict[str, Any]], groups: Any) -> None:

@@ -120,6 +120,8 @@ FORMATS: tuple[Format, ...] = (
             )
         ),
         endings=(".txt", ".lock", ".in"),
+        # a project without dependencies: a requirements file with no lines
+        empty=True,
     ),
     Format(
         "poetry-lock",

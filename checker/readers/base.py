@@ -150,7 +150,8 @@ class Format:
     with ``sniff`` set ``sniff(path, head)``, whether a file its ``names``
     match really is one. ``endings`` are the file endings a directory walk
     looks at for the format; ``markers`` are bytes whose presence in a
-    content format's first bytes marks its files.
+    content format's first bytes marks its files. ``empty`` says an empty
+    (or blank) file is a valid input of the format: it lists nothing.
     """
 
     name: str
@@ -163,6 +164,7 @@ class Format:
     syntax: Syntax | None = None
     markers: tuple[bytes, ...] = ()
     endings: tuple[str, ...] = ()
+    empty: bool = False
 
     def read(self, source: Source) -> ReadResult:
         """Read ``source`` as this format."""

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from checker.errors import InputError
 from checker.lockfiles import read_lockfile, requirements
 from checker.model import Kind, ReadResult
+from checker.sources import read_paths
 from tests.helpers import FIXTURES, corpus_file, read_or_refused
 
 DATA = FIXTURES / "lockfiles"
@@ -292,7 +293,7 @@ SEED_LINES = [
     "-c constraints.txt",
     "pkg @ https://example.com/p-1.0.whl",
     "# via foo",
-    "--index-url https://pypi.org/simple",
+    "--index-url https://mirror.example.invalid/simple",
     "MarkupSafe>2.0.0",
 ]
 JUNK = st.sampled_from(
@@ -380,3 +381,25 @@ def test_include_of_a_folder_or_nul_path_is_refused(tmp_path: Path) -> None:
     assert caught.value.problem.location == "line 2"
     with pytest.raises(InputError, match="not a valid path"):
         requirements.read(tmp_path / "b.txt", b"-r 'x\x00y'\n")
+
+
+@pytest.mark.parametrize(
+    "text", ["", "\n  \n", "# no dependencies\n\n--index-url https://i/simple\n"]
+)
+def test_an_empty_requirements_file_lists_no_components(tmp_path: Path, text: str) -> None:
+    """A project without dependencies: read as a requirements file, not refused (exit 3)."""
+    path = write(tmp_path, "requirements.txt", text)
+    for target in (path, tmp_path):  # the file itself, and found by a folder walk
+        inputs = read_paths([target])
+        assert inputs.errors == []
+        (result,) = inputs.results
+        assert (result.format, result.components, result.notes) == ("requirements", [], [])
+
+
+def test_an_empty_file_of_another_lockfile_format_is_still_refused(tmp_path: Path) -> None:
+    write(tmp_path, "poetry.lock", "")
+    inputs = read_paths([tmp_path / "poetry.lock"])
+    assert inputs.results == []
+    assert [e.problem.message for e in inputs.errors] == [
+        "is empty; expected an SBOM, lockfile or manifest"
+    ]

@@ -49,7 +49,7 @@ from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from checker.errors import InputError
 from checker.inputs import DEFAULT_MAX_BYTES, display_path, excerpt
-from checker.lockfiles._common import guarded, pypi_library, redact_url
+from checker.lockfiles._common import OFF_INDEX, digest, guarded, pypi_library, redact_url
 from checker.lockfiles.requirements.locations import (
     ARCHIVES,
     EXTRAS_SUFFIX,
@@ -305,7 +305,7 @@ class _Reader:
                 req.url = parsed.url
                 source = excerpt(redact_url(parsed.url))
                 req.notes.append(
-                    f"{parsed.name} is installed from {source}, not from a package index: "
+                    f"{parsed.name} is installed from {source}, {OFF_INDEX}: "
                     "no version to match, check its license at the source"
                 )
             else:
@@ -340,8 +340,8 @@ class _Reader:
                 req.name, req.version = name, version
                 req.url = location
                 req.notes.append(
-                    f"{name} is installed from the {what}archive {shown}, not from a package "
-                    "index; its identity is taken from the file name"
+                    f"{name} is installed from the {what}archive {shown}, {OFF_INDEX}; its "
+                    "identity is taken from the file name"
                 )
                 return
             if location.startswith(VCS):
@@ -357,7 +357,7 @@ class _Reader:
         req.name = name
         req.url = location
         req.notes.append(
-            f"{name} is installed from the {what}source {shown}, not from a package index"
+            f"{name} is installed from the {what}source {shown}, {OFF_INDEX}"
             f"{guessed}: no version to match, check its license at the source"
         )
 
@@ -390,9 +390,10 @@ class _Reader:
             if key in emitted:
                 continue
             emitted.add(key)
-            self.result.components.append(
-                pypi_library(req.name, Origin(req.path, f"line {req.line}"), version)
-            )
+            component = pypi_library(req.name, Origin(req.path, f"line {req.line}"), version)
+            pinned_hashes = (digest(h) for h in req.hashes)
+            component.digests = tuple(sorted({h for h in pinned_hashes if h is not None}))
+            self.result.components.append(component)
 
 
 def _key(path: Path) -> Path:
