@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from checker.errors import PolicyError
+from checker.evaluation import Evaluator
 from checker.gate import check
+from checker.license_categories import load_index
+from checker.model import Component, Kind, LicenseEvidence, Origin, Severity
 from checker.policy import load_policy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,3 +186,146 @@ def test_require_digest_makes_an_unpinned_image_an_error(tmp_path: Path) -> None
     }
     assert unpinned == {("strict-image", "error"), ("lax-image", "warning")}
     assert result.verdict == "fail"
+
+
+# --- phrases, filler, mentions, categories and scopes (issue 13, items 4-6) -----
+# Why: these sections decide verdicts like the lists above, so a typo in one
+# (a regex that does not compile, a category ScanCode does not have, a scope no
+# reader records) must stop the run at its line, never silently decide nothing.
+
+
+def _licenses_with(tmp_path: Path, extra: str) -> Path:
+    """A copy of the real policy with ``extra`` YAML appended to licenses.yaml."""
+    shutil.copytree(ROOT / "policy", tmp_path / "policy")
+    shutil.copytree(ROOT / "adr", tmp_path / "adr")
+    licenses = tmp_path / "policy" / "licenses.yaml"
+    text = licenses.read_text(encoding="utf-8")
+    for section in ("phrases", "filler", "mentions", "denied_categories", "scopes"):
+        if extra.startswith(f"{section}:") or f"\n{section}:" in extra:  # the new one replaces it
+            start = text.index(f"\n{section}:")
+            end = text.find("\n\n", start + 1)
+            text = text[:start] + (text[end:] if end != -1 else "\n")
+    licenses.write_text(text + "\n" + extra, encoding="utf-8")
+    return tmp_path / "policy"
+
+
+def _problems(policy_dir: Path) -> list[tuple[str, str]]:
+    with pytest.raises(PolicyError) as caught:
+        load_policy(policy_dir)
+    return [(p.location, p.message) for p in caught.value.problems]
+
+
+def test_the_repository_policy_reads_free_text_categories_and_scopes() -> None:
+    rules = load_policy(ROOT / "policy").licenses
+    assert rules.normalizer.phrases and rules.normalizer.filler and rules.normalizer.mentions
+    assert {c for r in rules.rules.denied_categories for c in r.categories} >= {
+        "Commercial",
+        "Source-available",
+    }
+    assert rules.rules.scope_section("dev") is not None
+    assert rules.rules.scope_section("required") is None
+
+
+def test_broken_free_text_rows_are_reported_at_their_lines(tmp_path: Path) -> None:
+    extra = """phrases:
+  - pattern: '(unclosed'
+    spdx: MIT
+  - pattern: '(?:x)?'
+    spdx: MIT
+  - pattern: 'fine'
+    spdx: 'MIT AND'
+filler:
+  - pattern: '\\s*'
+mentions:
+  - pattern: 'affero'
+    family: 'AGPL 3'
+    judged_as: AGPL-3.0-only
+  - pattern: 'sspl'
+    family: SSPL
+    judged_as: SSPL-1.0 OR MIT
+"""
+    problems = _problems(_licenses_with(tmp_path, extra))
+    text = "\n".join(f"{loc}: {msg}" for loc, msg in problems)
+    for fragment in (
+        "not a valid regular expression",
+        "matches the empty string",
+        "phrase target 'MIT AND'",
+        "may hold only letters, digits",
+        "must be one SPDX license id",
+    ):
+        assert fragment in text, (fragment, text)
+    assert all(loc.startswith("line ") for loc, _ in problems)
+
+
+def test_unknown_categories_and_scopes_are_policy_errors(tmp_path: Path) -> None:
+    extra = """denied_categories:
+  - categories: [Commerical]
+    reason: typo
+allowed_categories: [Permissive, Commercial]
+scopes:
+  devel:
+    reason: typo
+    allowed: [GPL-*]
+  dev:
+    reason: allows nothing
+"""
+    denied = "\n  - categories: [Commercial]\n    reason: x\n"
+    problems = _problems(
+        _licenses_with(
+            tmp_path, extra.replace("\nallowed_categories", denied + "allowed_categories", 1)
+        )
+    )
+    text = "\n".join(msg for _, msg in problems)
+    assert "unknown category 'Commerical' (ScanCode LicenseDB categories: " in text
+    assert "Proprietary Free" in text  # the message lists what exists
+    assert "category 'Commercial' is also denied" in text
+    assert "unknown scope 'devel'" in text
+    assert "scope 'dev' allows nothing" in text
+
+
+def test_category_names_may_be_written_in_the_issue_spelling(tmp_path: Path) -> None:
+    extra = "allowed_categories: [public-domain, copyleft_limited]\n"
+    rules = load_policy(_licenses_with(tmp_path, extra)).licenses.rules
+    assert [r.categories for r in rules.allowed_categories] == [
+        ("Public Domain",),
+        ("Copyleft Limited",),
+    ]
+
+
+def test_a_policy_without_categories_never_reads_the_index(tmp_path: Path) -> None:
+    policy_dir = _licenses_with(tmp_path, "denied_categories: []\n")
+    licenses = policy_dir / "licenses.yaml"
+    text = licenses.read_text(encoding="utf-8")
+    licenses.write_text(text.replace("    allowed_categories: [Copyleft, Copyleft Limited]\n", ""))
+    load_index.cache_clear()
+    load_policy(policy_dir)
+    assert load_index.cache_info().currsize == 0
+    load_policy(ROOT / "policy")  # this one names categories
+    assert load_index.cache_info().currsize == 1
+
+
+def _component(text: str, scope: str | None) -> Component:
+    origin = Origin("uv.lock", "line 1")
+    return Component(
+        "some-tool", origin, "1.0", licenses=[LicenseEvidence(text, origin)], scope=scope
+    )
+
+
+def test_the_gate_judges_a_dev_dependency_by_the_dev_section_and_says_so() -> None:
+    evaluator = Evaluator(load_policy(ROOT / "policy"))
+    assert evaluator.evaluate(_component("GPL-3.0-or-later", "dev")) == []
+    (shipped,) = evaluator.evaluate(_component("GPL-3.0-or-later", "required"))
+    assert shipped.rule == "denied-license" and "scope" not in shipped.message
+    (agpl,) = evaluator.evaluate(_component("AGPL-3.0-only", "dev"))
+    assert agpl.rule == "denied-license"
+    assert agpl.message.endswith("(dev scope)")
+
+
+def test_the_gate_reports_unmappable_text_naming_agpl_as_denied() -> None:
+    evaluator = Evaluator(load_policy(ROOT / "policy"))
+    component = _component("Affero-style license terms (see COPYING)", None)
+    component.kind = Kind.OS_PACKAGE  # unknown is only a warning for OS packages
+    (finding,) = evaluator.evaluate(component)
+    assert finding.rule == "denied-license"
+    assert finding.severity is Severity.ERROR
+    assert "mentions AGPL-3.0" in finding.message

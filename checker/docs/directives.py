@@ -23,7 +23,7 @@ from pathlib import Path
 
 from checker.adr_folder import adr_folder
 from checker.cli import build_parser
-from checker.docs import adrs, decisions, vexpage
+from checker.docs import adrs, decisions, licensecategories, vexpage
 from checker.docs.clireference import render_cli
 from checker.docs.rulereference import render_rules
 from checker.errors import Problem
@@ -108,6 +108,12 @@ def render_directive(name: str, data: SiteData, page_uri: str) -> str | None:
         return decisions.render_decision_table(data.policy, link_for)
     if name == "license-policy":
         return decisions.render_license_policy(data.policy)
+    if name == "license-categories":
+        return licensecategories.render_categories(data.policy)
+    if name == "license-scopes":
+        return licensecategories.render_scopes(data.policy)
+    if name == "license-free-text":
+        return licensecategories.render_free_text(data.policy)
     if name == "vex-register":
         return vexpage.render_register(data.vex, link_for)
     if name == "adr-index":
