@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from checker.corroboration import Weighing, needs_weighing, weigh
 from checker.evidence import Evidence, Resolution
 from checker.evidence.decision_table import DecisionTable
 from checker.licenses import Evaluation, Normalized, Outcome, consistent
@@ -37,6 +38,9 @@ class LicenseTrace:
     evidence: LicenseEvidence
     normalized: Normalized
     evaluation: Evaluation | None
+    #: Set for a classifier weighed against an exact statement beside it
+    #: (:mod:`checker.corroboration`): corroborating or contradicting, not judged.
+    weighing: Weighing | None = None
 
 
 @dataclass(slots=True)
@@ -89,11 +93,11 @@ class Evaluator:
         without it only the decision table is asked."""
         self.policy = policy
         self.evidence = evidence if evidence is not None else Evidence([DecisionTable()])
-        #: (license text, kind) -> True when that statement alone passes cleanly.
-        self._clean: dict[tuple[str, Kind], bool] = {}
+        #: (license text, kind, scope) -> True when that statement alone passes cleanly.
+        self._clean: dict[tuple[str, Kind, str | None], bool] = {}
 
-    def _passes_cleanly(self, text: str, kind: Kind) -> bool:
-        key = (text, kind)
+    def _passes_cleanly(self, text: str, kind: Kind, scope: str | None = None) -> bool:
+        key = (text, kind, scope)
         clean = self._clean.get(key)
         if clean is None:
             lic = self.policy.licenses
@@ -101,7 +105,7 @@ class Evaluator:
             clean = bool(
                 normalized.ok
                 and not normalized.ambiguous
-                and lic.rules.evaluate(normalized, kind).outcome is Outcome.ALLOW
+                and lic.rules.evaluate(normalized, kind, scope).outcome is Outcome.ALLOW
             )
             if len(self._clean) < 100_000:
                 self._clean[key] = clean
@@ -119,7 +123,11 @@ class Evaluator:
             if (
                 decided is None
                 and stack is None
-                and all(self._passes_cleanly(i.text, component.kind) for i in component.licenses)
+                and all(
+                    self._passes_cleanly(i.text, component.kind, component.scope)
+                    for i in component.licenses
+                )
+                and not needs_weighing(component.licenses)
             ):
                 return []
         return self.trace(component).findings
@@ -132,6 +140,11 @@ class Evaluator:
         ref = component_ref(component)
         license_source = resolution.source or "the input"
 
+        borrowed = not component.licenses and bool(resolution.licenses)
+        #: (rule, license) already reported: two statements that normalize to the
+        #: same license (a "GPL" and a "GPLv2+" classifier) are one finding.
+        made: set[tuple[RuleId, str | None]] = set()
+
         def add(
             rule: RuleId,
             severity: Severity,
@@ -140,13 +153,20 @@ class Evaluator:
             source: Origin | None = None,
             license_text: str | None = None,
         ) -> None:
+            if license_text is not None:
+                if (rule, license_text) in made:
+                    return
+                made.add((rule, license_text))
             findings.append(
                 Finding(
                     rule=rule,
                     severity=severity,
                     component=ref,
                     message=message,
-                    source=source or component.origin,
+                    # A license another source supplied is reported on the
+                    # component's own entry (the lock line to fix); where the
+                    # statement came from is ``license_source``.
+                    source=(None if borrowed else source) or component.origin,
                     license=license_text,
                     policy_entry=decision.id if decision else None,
                     path=component.path,
@@ -201,6 +221,9 @@ class Evaluator:
                     "pin it as IMAGE:TAG@sha256:... so the reviewed image is the one that runs",
                 )
 
+        for problem in self.evidence.problems(component, resolution):
+            add(RuleId.EVIDENCE_MISMATCH, Severity.ERROR, problem)
+
         evidence = resolution.licenses
         if decision is not None and decision.decision is DecisionKind.REJECTED:
             # The rejection decides; license findings on top would only repeat
@@ -220,6 +243,15 @@ class Evaluator:
             resolution,
         )
 
+    def _next_step(self, component: Component) -> str:
+        """What an ``unknown-license`` finding tells the user to do: the evidence
+        chain's advice (a lock entry: resolve its license from the registry), else
+        the general remedy."""
+        return (
+            self.evidence.next_step(component)
+            or "find the license and fix the SBOM, or add a decision-table row"
+        )
+
     def _licenses(
         self,
         component: Component,
@@ -231,6 +263,20 @@ class Evaluator:
         lic = self.policy.licenses
         kind = component.kind
         traces: list[LicenseTrace] = []
+        # A classifier beside an exact statement corroborates it or contradicts it;
+        # either way it is not judged as another AND term (checker.corroboration).
+        weighed = weigh(evidence, lic.normalizer)
+        evidence = weighed.judged
+        for weighing in (*weighed.corroborating, *weighed.contradictions):
+            traces.append(LicenseTrace(weighing.classifier, weighing.normalized, None, weighing))
+        for conflict in weighed.contradictions:
+            add(
+                RuleId.LICENSE_CONFLICT,
+                Severity.ERROR,
+                conflict.message(component.display),
+                source=conflict.classifier.origin,
+                license_text=conflict.exact_expression,
+            )
         if not evidence:
             if component.is_subject:
                 # The document's subject is what the SBOM describes (often the
@@ -243,7 +289,7 @@ class Evaluator:
                 RuleId.UNKNOWN_LICENSE,
                 lic.unknown_severity(kind),
                 f"{component.display} has no license information ({said}); unknown is not "
-                "approved: find the license and fix the SBOM, or add a decision-table row",
+                f"approved: {self._next_step(component)}",
             )
             return traces
         for item in evidence:
@@ -260,7 +306,7 @@ class Evaluator:
                     license_text=item.text,
                 )
                 continue
-            evaluation = lic.rules.evaluate(normalized, kind)
+            evaluation = lic.rules.evaluate(normalized, kind, component.scope)
             traces.append(LicenseTrace(item, normalized, evaluation))
             shown = normalized.expression
             if len(evidence) > 1:

@@ -27,6 +27,8 @@ class RuleId(StrEnum):
     UNKNOWN_LICENSE = "unknown-license"
     AMBIGUOUS_LICENSE = "ambiguous-license"
     LICENSE_MISMATCH = "license-mismatch"
+    LICENSE_CONFLICT = "license-conflict"
+    EVIDENCE_MISMATCH = "evidence-mismatch"
     UNPINNED_IMAGE = "unpinned-image"
     EXPIRED_EXCEPTION = "expired-exception"
     UNUSED_EXCEPTION = "unused-exception"
@@ -164,6 +166,38 @@ RULES: dict[RuleId, Rule] = {
             waivable=True,
             judges_license=True,
             severity_note="error (policy)",
+        ),
+        Rule(
+            RuleId.LICENSE_CONFLICT,
+            "LicenseConflict",
+            "The input's own license statements contradict each other",
+            "The component states an exact SPDX license and, beside it, a Python trove "
+            "classifier that names another license (for example the id MIT and the classifier "
+            "GNU General Public License v3). A classifier that agrees with the exact statement "
+            "only corroborates it; one that contradicts it means one of the two is wrong, and "
+            "the gate does not guess which.",
+            "Check the package's license text at its source. If the exact statement is wrong, "
+            "fix the SBOM or the package metadata. If the classifier is stale, report it "
+            "upstream and record an exception for this rule in the VEX register, with a "
+            "reference, an approver and an expiry date.",
+            Severity.ERROR,
+            ("supply-chain", "license"),
+            waivable=True,
+        ),
+        Rule(
+            RuleId.EVIDENCE_MISMATCH,
+            "EvidenceMismatch",
+            "Lock pins another artifact than the one whose license evidence was reviewed",
+            "The evidence file (rune-policy evidence resolve) records the license metadata of "
+            "one artifact of the release, but the lock entry pins hashes none of which is that "
+            "artifact's: the artifact is not the one reviewed, so its license evidence may not "
+            "apply.",
+            "Run rune-policy evidence resolve on the lockfile to fetch the metadata of the "
+            "artifact the lock pins, review the change to the evidence file and commit it with "
+            "the lock. Not waivable: refreshing the evidence is one command, and a waiver would "
+            "let an unreviewed artifact through.",
+            Severity.ERROR,
+            ("supply-chain", "license", "evidence"),
         ),
         Rule(
             RuleId.UNPINNED_IMAGE,

@@ -26,6 +26,7 @@ from packageurl import PackageURL
 
 from checker.errors import InputError
 from checker.inputs import excerpt, json_type, only_input_errors
+from checker.licenses import is_spdx_expression
 from checker.model import (
     Component,
     EvidenceForm,
@@ -186,11 +187,14 @@ def _unreadable_licenses(
 def _licenses(
     entry: dict[str, Any], component: Component, path: str, where: str, notes: Notes
 ) -> None:
-    """Pick the license source the way pip-licenses itself ranks them.
+    """Pick the best license evidence, in the environment reader's order.
 
     A real ``License-Expression`` always wins (PEP 639). Then, for
-    ``--from=all`` output, classifiers before the free-text metadata field,
-    matching the environment reader so both inputs judge a package alike.
+    ``--from=all`` output, the metadata ``License`` field when it is an exact
+    SPDX expression, with the classifiers beside it marked as such (the
+    evaluator decides whether they corroborate it or contradict it); else
+    classifiers before the free-text metadata field. Both inputs judge a
+    package alike (:mod:`checker.sbom.environment`).
     """
     _unreadable_licenses(entry, component, path, where, notes)
     expression = _text(entry, "License-Expression")
@@ -218,6 +222,15 @@ def _licenses(
         if not component.licenses:
             component.no_license_reason = UNKNOWN
         return
+    metadata = _text(entry, "License-Metadata")
+    if metadata and is_spdx_expression(metadata):
+        component.licenses.append(
+            LicenseEvidence(
+                metadata, Origin(path, f"{where}.License-Metadata"), EvidenceForm.EXPRESSION
+            )
+        )
+        _classifiers(entry, component, path, where)
+        return
     for key, form in (
         ("License", EvidenceForm.NAME),
         ("License-Classifier", EvidenceForm.CLASSIFIER),
@@ -244,6 +257,17 @@ def _licenses(
         if component.licenses:
             return
     component.no_license_reason = UNKNOWN
+
+
+def _classifiers(entry: dict[str, Any], component: Component, path: str, where: str) -> None:
+    """The License-Classifier column's values, as classifier evidence beside an exact one."""
+    value = _text(entry, "License-Classifier")
+    if not value or value == UNKNOWN:
+        return
+    origin = Origin(path, f"{where}.License-Classifier")
+    for part in dict.fromkeys(p.strip() for p in value.split(_JOIN)):
+        if part and part != UNKNOWN and len(part) < MAX_NAME_LENGTH and "\n" not in part:
+            component.licenses.append(LicenseEvidence(part, origin, EvidenceForm.CLASSIFIER))
 
 
 def _text(entry: dict[str, Any], key: str) -> str | None:

@@ -42,10 +42,15 @@ def test_real_output_from_all(tmp_path: Path) -> None:
     assert len(result.components) > 10
     pyyaml = one(result, "PyYAML")
     assert pyyaml.purl is not None and pyyaml.purl.startswith("pkg:pypi/pyyaml@")
-    # --from=all has no License column: the classifier (cut to its last
-    # segment by pip-licenses) is the statement, as for installed metadata.
-    assert [(e.text, e.form) for e in pyyaml.licenses] == [("MIT License", "classifier")]
-    assert pyyaml.licenses[0].origin.location.endswith(".License-Classifier")
+    # --from=all has no License column. PyYAML's metadata License field is the
+    # exact id MIT, so it decides; its classifier (cut to its last segment by
+    # pip-licenses) is kept beside it, marked, as for installed metadata.
+    assert [(e.text, e.form) for e in pyyaml.licenses] == [
+        ("MIT", "expression"),
+        ("MIT License", "classifier"),
+    ]
+    assert pyyaml.licenses[0].origin.location.endswith(".License-Metadata")
+    assert pyyaml.licenses[1].origin.location.endswith(".License-Classifier")
     packaging = one(result, "packaging")
     assert [(e.text, e.form) for e in packaging.licenses] == [
         ("Apache-2.0 OR BSD-2-Clause", "expression")
@@ -87,7 +92,15 @@ def test_from_all_fixture_precedence() -> None:
         ("MPL-2.0 AND (Apache-2.0 OR MIT)", "expression")
     ]
     assert orjson.licenses[0].origin.location == "$[0].License-Expression"
-    assert [(e.text, e.form) for e in one(result, "lxml").licenses] == [("BSD-3-Clause", "name")]
+    # An exact License-Metadata outranks the classifiers (there are none here).
+    assert [(e.text, e.form) for e in one(result, "lxml").licenses] == [
+        ("BSD-3-Clause", "expression")
+    ]
+    pyyaml = one(result, "PyYAML")
+    assert [(e.text, e.form, e.origin.location) for e in pyyaml.licenses] == [
+        ("MIT", "expression", "$[1].License-Metadata"),
+        ("MIT License", "classifier", "$[1].License-Classifier"),
+    ]
     nothing = one(result, "nothing-known")
     assert nothing.licenses == [] and nothing.no_license_reason == "UNKNOWN"
 

@@ -12,8 +12,9 @@ from typing import Any, NoReturn
 
 from checker.errors import InputError
 from checker.inputs import MAX_DEPTH, excerpt, json_type
+from checker.licenses import is_classifier
 from checker.matching import purl_parts
-from checker.model import Kind, ReadResult
+from checker.model import EvidenceForm, Kind, ReadResult
 from checker.readers.notes import Notes
 
 FORMAT_JSON = "cyclonedx-json"
@@ -183,6 +184,17 @@ class BomReader:
                 f"{'y' if count == 2 else 'ies'}, which CycloneDX 1.{self.minor} forbids; "
                 "all are read and must all be satisfied",
             )
+
+
+def name_form(text: str) -> EvidenceForm:
+    """The form of a license ``name``: a trove classifier, or free text.
+
+    cyclonedx-py writes the classifiers it cannot map to an SPDX id as names
+    (``License :: OSI Approved :: Apache Software License``) beside the exact
+    id the package declares; marked as classifiers, they corroborate that id
+    instead of being judged as another AND term (:mod:`checker.corroboration`).
+    """
+    return EvidenceForm.CLASSIFIER if is_classifier(text) else EvidenceForm.NAME
 
 
 def _is_os_purl(purl: str) -> bool:

@@ -13,7 +13,7 @@ from checker.images import image_from_component
 from checker.inputs import MAX_DEPTH, TOO_DEEP, excerpt, gc_paused, json_type, only_input_errors
 from checker.model import Component, EvidenceForm, Kind, LicenseEvidence, Origin, ReadResult
 from checker.readers import Source
-from checker.sbom.cyclonedx._common import _KINDS, FORMAT_JSON, BomReader, _is_os_purl
+from checker.sbom.cyclonedx._common import _KINDS, FORMAT_JSON, BomReader, _is_os_purl, name_form
 
 #: Keys of a nameless JSON component that say nothing the policy judges:
 #: a nameless entry with only these is skipped with a warning (its nested
@@ -290,7 +290,7 @@ class _JsonReader(BomReader):
                             LicenseEvidence(
                                 text,
                                 Origin(path, f"{owner}.licenses[{index}].license.{field}"),
-                                EvidenceForm(field),
+                                EvidenceForm.ID if field == "id" else name_form(text),
                                 ack if type(ack) is str else None,
                             )
                         )
@@ -327,7 +327,7 @@ class _JsonReader(BomReader):
             self.notes.warn(
                 location, "is a string, expected an array of licenses; read as a license name"
             )
-            return [LicenseEvidence(entries, Origin(self.path, location), EvidenceForm.NAME)]
+            return [LicenseEvidence(entries, Origin(self.path, location), name_form(entries))]
         self.notes.warn(location, f"is {json_type(entries)}, expected an array; ignored")
         return []
 
@@ -348,7 +348,7 @@ class _JsonReader(BomReader):
                     'is a bare string, expected {"license": ...} or {"expression": ...}; '
                     "read as a license name",
                 )
-                found.append(LicenseEvidence(entry, Origin(path, here), EvidenceForm.NAME))
+                found.append(LicenseEvidence(entry, Origin(path, here), name_form(entry)))
             else:
                 self.notes.warn(here, f"is {json_type(entry)}, expected a license object; ignored")
             return 0
@@ -368,7 +368,7 @@ class _JsonReader(BomReader):
             elif type(name) is str and name.strip():
                 found.append(
                     LicenseEvidence(
-                        name, Origin(path, f"{here}.license.name"), EvidenceForm.NAME, ack
+                        name, Origin(path, f"{here}.license.name"), name_form(name), ack
                     )
                 )
             else:

@@ -15,7 +15,7 @@ from checker.images import image_from_component
 from checker.inputs import MAX_DEPTH, TOO_DEEP, excerpt, gc_paused, only_input_errors
 from checker.model import Component, EvidenceForm, Kind, LicenseEvidence, Origin, ReadResult
 from checker.readers import Source
-from checker.sbom.cyclonedx._common import _KINDS, FORMAT_XML, BomReader, _is_os_purl
+from checker.sbom.cyclonedx._common import _KINDS, FORMAT_XML, BomReader, _is_os_purl, name_form
 from checker.sbom.cyclonedx.xml_parse import parse_xml
 
 #: Local names of the XML elements that are or hold components or services,
@@ -349,7 +349,7 @@ class _XmlReader(BomReader):
                     )
                 elif name is not None:
                     found.append(
-                        LicenseEvidence(name, Origin(path, f"{here}/name"), EvidenceForm.NAME, ack)
+                        LicenseEvidence(name, Origin(path, f"{here}/name"), name_form(name), ack)
                     )
                 else:
                     self.notes.warn(
