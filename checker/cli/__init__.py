@@ -22,11 +22,11 @@ import sys
 from collections.abc import Sequence
 
 from checker import __version__
-from checker.cli import check, explain, vex
+from checker.cli import check, evidence, explain, vex
 from checker.cli.command import Command
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS: tuple[Command, ...] = (check.COMMAND, explain.COMMAND, vex.COMMAND)
+COMMANDS: tuple[Command, ...] = (check.COMMAND, explain.COMMAND, evidence.COMMAND, vex.COMMAND)
 
 __all__ = ["COMMANDS", "build_parser", "main"]
 

@@ -98,9 +98,30 @@ def judging_options(p: argparse.ArgumentParser) -> None:
     )
     adr_option(p, what="the policy refers to", beside="policy directory's")
     p.add_argument(
+        "--evidence",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="registry license evidence written by 'evidence resolve', read offline "
+        "(default: evidence.json in the policy directory, when it exists)",
+    )
+    p.add_argument(
+        "--no-evidence",
+        action="store_true",
+        help="read no evidence file, not even the policy directory's",
+    )
+    p.add_argument(
         "--env",
         action="store_true",
-        help="also check the installed Python environment running the gate",
+        help="also check the installed Python environment running the gate (or --python's)",
+    )
+    p.add_argument(
+        "--python",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="check the installed distributions of this Python interpreter instead, such as "
+        "a project's .venv/bin/python (nothing is installed into it); implies --env",
     )
     p.add_argument(
         "--max-input-size",
@@ -115,6 +136,12 @@ def judging_options(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="list on stderr every file read and every file a directory scan skipped",
     )
+
+
+def reads_environment(args: argparse.Namespace) -> bool:
+    """Whether a judging command reads an installed environment: ``--env``, or
+    ``--python``, which names the interpreter whose environment to read."""
+    return bool(args.env or args.python is not None)
 
 
 def policy_from(args: argparse.Namespace) -> Policy:

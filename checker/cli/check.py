@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from checker.adr_folder import adr_folder
-from checker.cli.arguments import DEFAULT_VEX, judging_options, policy_from, today_option
+from checker.cli.arguments import (
+    DEFAULT_VEX,
+    judging_options,
+    policy_from,
+    reads_environment,
+    today_option,
+)
 from checker.cli.command import Command, exit_code
 from checker.cli.console import error, say, warn
 from checker.report import DEFAULT_FORMAT, FORMATS, format_names
@@ -71,21 +77,30 @@ def add_parser(sub: Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from checker.cli.evidence import run_evidence
     from checker.errors import UsageError
     from checker.gate import check
     from checker.inputs import display_path
     from checker.output import write_atomic
     from checker.report import ReportOptions, reporter
 
-    if not args.paths and not args.env:
-        raise UsageError("nothing to check: give SBOM paths and/or --env")
+    if not args.paths and not reads_environment(args):
+        raise UsageError("nothing to check: give SBOM paths and/or --env (or --python PATH)")
     if args.no_vex and args.vex:
         raise UsageError("--vex and --no-vex contradict each other")
     policy = policy_from(args)
     today = args.today or date.today()
     vex = _register(args, policy, today)
+    evidence_file = run_evidence(args, policy)
     result = check(
-        args.paths, policy, env=args.env, max_bytes=args.max_input_size, vex=vex, today=today
+        args.paths,
+        policy,
+        env=reads_environment(args),
+        max_bytes=args.max_input_size,
+        vex=vex,
+        today=today,
+        evidence_file=evidence_file,
+        python=args.python,
     )
     rendered = reporter(args.format).render(result, ReportOptions())
     if args.output is not None:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from checker.cli.arguments import judging_options, policy_from
+from checker.cli.arguments import judging_options, policy_from, reads_environment
 from checker.cli.command import Command, exit_code
 from checker.cli.console import error, say
 
@@ -39,6 +39,7 @@ def add_parser(sub: Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from checker import evidence
+    from checker.cli.evidence import run_evidence
     from checker.errors import EXIT_INPUT, EXIT_USAGE, UsageError
     from checker.evaluation import Evaluator
     from checker.gate import read_all
@@ -46,10 +47,12 @@ def run(args: argparse.Namespace) -> int:
     from checker.report.text import render_trace
     from checker.search import find_components
 
-    if not args.paths and not args.env:
-        raise UsageError("give the SBOM paths to look in, and/or --env")
+    if not args.paths and not reads_environment(args):
+        raise UsageError("give the SBOM paths to look in, and/or --env (or --python PATH)")
     policy = policy_from(args)
-    inputs = read_all(args.paths, env=args.env, max_bytes=args.max_input_size)
+    inputs = read_all(
+        args.paths, env=reads_environment(args), max_bytes=args.max_input_size, python=args.python
+    )
     results, errors = inputs.results, inputs.errors
     for problem in errors:
         error(problem.problem)
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             "(try a name, name@version, purl or image reference)"
         )
         return EXIT_INPUT if errors else EXIT_USAGE
-    evaluator = Evaluator(policy, evidence.for_run(results))
+    evaluator = Evaluator(policy, evidence.for_run(results, run_evidence(args, policy)))
     failed = False
     for component in matches:
         trace = evaluator.trace(component)

@@ -10,10 +10,18 @@ trace records which source that was and which were asked before it.
 Precedence (highest first):
 
 1. the input itself: what the component's own reader found (never replaced);
-2. ``run``: another input of the same run that states licenses (an SBOM, or
-   the installed environment read with ``--env``), joined by exact purl;
-3. ``decision-table``: the license a decision-table row records for the
+2. ``run``: another input of the same run that states licenses (declared
+   in an SBOM, or the installed metadata read with ``--env``), joined by
+   exact purl;
+3. ``evidence-file``: the registry license metadata ``rune-policy evidence
+   resolve`` recorded for a lock entry's release, read offline
+   (:mod:`checker.evidence.evidence_file`);
+4. ``decision-table``: the license a decision-table row records for the
    component (evidence form ``policy``, so it cannot contradict itself).
+
+A source may also implement :class:`Advising`: it then reports a problem
+with the evidence it holds (an ``evidence-mismatch``), and says what to do
+next when no source knows the component's license.
 
 A new source (a package registry, license files) is one module holding an
 :class:`EvidenceSource` and one line in :func:`_sources`, where its place
@@ -24,11 +32,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from checker.model import Component, LicenseEvidence, ReadResult
 
 if TYPE_CHECKING:
+    from checker.evidence.evidence_file import EvidenceFile
     from checker.policy import Decision
 
 
@@ -49,6 +58,19 @@ class EvidenceSource(Protocol):
 
     def lookup(self, component: Component, decision: Decision | None) -> Found | None:
         """The statements this source holds for ``component``, or None."""
+        ...
+
+
+@runtime_checkable
+class Advising(Protocol):
+    """A source that can tell what is wrong with its evidence, and what to do without any."""
+
+    def problem(self, component: Component) -> str | None:
+        """Why the evidence this source holds for ``component`` cannot be trusted, or None."""
+        ...
+
+    def next_step(self, component: Component) -> str | None:
+        """What the user should do when no source knows ``component``'s license, or None."""
         ...
 
 
@@ -77,6 +99,30 @@ class Evidence:
     def __init__(self, sources: Sequence[EvidenceSource]) -> None:
         self.sources = tuple(sources)
 
+    def problems(self, component: Component, resolution: Resolution) -> list[str]:
+        """What the sources asked for ``component`` find wrong with the evidence they hold.
+
+        Only sources that were asked (none outranked them) speak: evidence
+        that was not used cannot mislead the verdict.
+        """
+        asked = {name for name, _ in resolution.asked}
+        found: list[str] = []
+        for source in self.sources:
+            if source.name in asked and isinstance(source, Advising):
+                problem = source.problem(component)
+                if problem is not None:
+                    found.append(problem)
+        return found
+
+    def next_step(self, component: Component) -> str | None:
+        """What to do about a component no source knows the license of (the first advice)."""
+        for source in self.sources:
+            if isinstance(source, Advising):
+                step = source.next_step(component)
+                if step is not None:
+                    return step
+        return None
+
     def resolve(self, component: Component, decision: Decision | None) -> Resolution:
         """The component's license statements: its own, else the first source's that knows.
 
@@ -98,14 +144,23 @@ class Evidence:
         return resolution
 
 
-def _sources() -> tuple[SourceFactory, ...]:
+def _sources(evidence_file: EvidenceFile | None = None) -> tuple[SourceFactory, ...]:
     """The registry of evidence sources, highest precedence first (imported lazily)."""
     from checker.evidence.decision_table import DecisionTable
+    from checker.evidence.evidence_file import EvidenceFileSource
     from checker.evidence.run_inputs import RunInputs
 
-    return (RunInputs, lambda _results: DecisionTable())
+    return (
+        RunInputs,
+        lambda results: EvidenceFileSource(results, evidence_file),
+        lambda _results: DecisionTable(),
+    )
 
 
-def for_run(results: Sequence[ReadResult]) -> Evidence:
-    """The evidence chain for a run over ``results``, in the documented precedence."""
-    return Evidence([make(results) for make in _sources()])
+def for_run(results: Sequence[ReadResult], evidence_file: EvidenceFile | None = None) -> Evidence:
+    """The evidence chain for a run over ``results``, in the documented precedence.
+
+    ``evidence_file``: the registry evidence ``rune-policy evidence resolve``
+    wrote, read offline (None: no registry evidence).
+    """
+    return Evidence([make(results) for make in _sources(evidence_file)])

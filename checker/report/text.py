@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from checker.corroboration import Standing
 from checker.evaluation import ComponentTrace
 from checker.model import Finding, Severity
 from checker.report import ReportOptions, also_text, summary_text
@@ -141,14 +142,27 @@ def render_trace(trace: ComponentTrace) -> str:
     if not trace.licenses:
         reason = c.no_license_reason or "none given"
         lines.append(f"  licenses: none ({reason})")
-    for item in trace.licenses:
+    # Judged statements first; classifiers weighed against them after, marked
+    # (checker.corroboration): which evidence decided and which only stood beside it.
+    weighed = any(item.weighing is not None for item in trace.licenses)
+    for item in sorted(trace.licenses, key=lambda t: t.weighing is not None):
         ev = item.evidence
         lines.append(
             f"  license string: {ev.text!r} ({ev.form}, from {ev.origin})"
             + (f" via {trace.license_source}" if ev.form == "policy" else "")
+            + (" [decides]" if weighed and item.weighing is None else "")
         )
         for step in item.normalized.steps:
             lines.append(f"    - {step}")
+        if item.weighing is not None:
+            w = item.weighing
+            outcome = (
+                "outranked by the exact statement, not judged"
+                if w.standing is Standing.CORROBORATES
+                else "a license-conflict error"
+            )
+            lines.append(f"    = {w.standing}: {w.reason}; {outcome}")
+            continue
         if item.evaluation is None:
             lines.append(f"    - unreadable: {item.normalized.error}")
             continue

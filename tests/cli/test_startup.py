@@ -37,6 +37,7 @@ def test_building_the_parser_imports_only_the_cli_and_the_vocabularies() -> None
         "checker.cli.check",
         "checker.cli.command",
         "checker.cli.console",
+        "checker.cli.evidence",
         "checker.cli.explain",
         "checker.cli.vex",
         "checker.report",

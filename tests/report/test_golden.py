@@ -60,6 +60,9 @@ ARGS = (
     *INPUTS,
     "--policy",
     "policy",
+    # registry evidence of its own, not the repository's policy/evidence.json
+    "--evidence",
+    "tests/data/report/evidence.json",
     "--vex",
     "tests/data/report/register.yaml",
     "--today",
