@@ -1,7 +1,9 @@
 """``rune-policy explain``: the whole decision for the components matching a query.
 
 Reads the inputs as ``check`` does, finds the components the query names
-(:func:`checker.search.find_components`), and prints each one's trace
+(:func:`checker.search.find_components`), and prints the trace of each
+release they belong to as ``check`` judges it (:mod:`checker.identity`:
+one release in several inputs is shown once, with its other places)
 (:func:`checker.report.text.render_trace`). Exit codes as ``check``; a
 query that matches nothing is a usage error (2), or 3 when an input could
 not be read, since the component may be in it.
@@ -19,7 +21,11 @@ from checker.cli.command import Command, exit_code
 from checker.cli.console import error, say
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from checker.cli.command import Subparsers
+    from checker.identity import Group
+    from checker.model import Component, ReadResult
 
 
 def add_parser(sub: Subparsers) -> None:
@@ -65,11 +71,37 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_INPUT if errors else EXIT_USAGE
     evaluator = Evaluator(policy, evidence.for_run(results, run_evidence(args, policy)))
     failed = False
-    for component in matches:
-        trace = evaluator.trace(component)
-        sys.stdout.write(render_trace(trace))
-        failed = failed or any(f.severity is Severity.ERROR for f in trace.findings)
+    for same, judged in _releases(results, matches):
+        for component in judged:
+            trace = evaluator.trace(component)
+            sys.stdout.write(render_trace(trace))
+            elsewhere = same.elsewhere(component)
+            if elsewhere:
+                sys.stdout.write(
+                    "  the same release, judged here once, also appears in:\n"
+                    + "".join(f"    {origin}\n" for origin in elsewhere)
+                )
+            failed = failed or any(f.severity is Severity.ERROR for f in trace.findings)
     return exit_code(unreadable=bool(errors), failed=failed)
+
+
+def _releases(
+    results: Sequence[ReadResult], matches: Sequence[Component]
+) -> list[tuple[Group, list[Component]]]:
+    """The matched components as ``check`` judges them: one release, one verdict.
+
+    A release found in a lock, an SBOM and the environment is shown once, on
+    the member ``check`` judges (and each member whose statements differ),
+    with the other places listed, so ``explain`` and ``check`` never disagree.
+    """
+    from checker import identity
+
+    wanted = {id(c) for c in matches}
+    chosen: list[tuple[Group, list[Component]]] = []
+    for same in identity.group(results):
+        if any(id(c) in wanted for _, c in same.members):
+            chosen.append((same, same.judged))
+    return chosen
 
 
 COMMAND = Command("explain", add_parser, run)

@@ -121,6 +121,19 @@ def test_explain_prints_the_trace(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 2 and "no component matching" in err
 
 
+def test_explain_shows_one_release_once_as_check_judges_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    joining = ROOT / "tests" / "data" / "joining"
+    lock, bom = str(joining / "requirements.txt"), str(joining / "sbom.cdx.json")
+    code, out, _ = run(capsys, "explain", "some-agpl-lib", lock, bom, *POLICY, "--no-evidence")
+    assert code == 1
+    # the lock entry and the SBOM entry are one release: one trace, on the SBOM's statement
+    assert out.count("component: ") == 1
+    assert "AGPL-3.0-or-later" in out and "verdict: FAIL" in out
+    assert f"also appears in:\n    {lock}:line 3" in out
+
+
 def test_python_dash_m_and_console_script_agree() -> None:
     args = ["check", str(DATA / "psycopg-mismatch.cdx.json"), *POLICY, "--format", "json"]
     via_module = subprocess.run(
