@@ -251,8 +251,21 @@ def _resolve(args: argparse.Namespace) -> int:
         progress=stderr_progress(),
     )
     if outcome.failures:
+        from checker.registry import NOT_ASKED
+
         for failure in outcome.failures:
-            error(failure)
+            if failure.reason != NOT_ASKED:
+                error(failure)
+        for ecosystem, reason in sorted(outcome.unreachable.items()):
+            skipped = sum(
+                1 for f in outcome.failures if f.ecosystem is ecosystem and f.reason == NOT_ASKED
+            )
+            error(
+                f"the {ecosystem} index {config.setting(ecosystem).shown} cannot be reached "
+                f"({reason}); {skipped} more release{'s' if skipped != 1 else ''} not asked. "
+                "Check the network, or the index your installer configuration names "
+                "(--index-url, PIP_INDEX_URL, pip.conf; --npm-registry, npm config)"
+            )
         count = len(outcome.failures)
         kept = f"{display_path(output)} is left as it was" if previous else "nothing was written"
         say(

@@ -30,7 +30,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -94,10 +94,24 @@ class Failure:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What a resolve found: records and failures, each sorted by release key."""
+    """What a resolve found: records and failures, each sorted by release key.
+
+    ``unreachable`` names each index that answered nothing at all (every
+    request a network failure, :data:`UNREACHABLE_AFTER` of them before the
+    first success), with the first reason: the releases not asked after that
+    are failures too, but a report says it once instead of once per package.
+    """
 
     records: list[PackageRecord]
     failures: list[Failure]
+    unreachable: dict[Ecosystem, str] = field(default_factory=dict)
+
+
+#: Network failures (no HTTP answer) before any success that mark an index
+#: unreachable: the rest of its releases are not asked.
+UNREACHABLE_AFTER = 8
+#: The reason given to releases not asked once their index proved unreachable.
+NOT_ASKED = "not asked: the index could not be reached"
 
 
 # --------------------------------------------------------------------------- what to ask
@@ -204,10 +218,27 @@ def resolve(
     total = len(wanted)
     done = 0
     lock = threading.Lock()
+    answered: set[Ecosystem] = set()
+    network_failures: dict[Ecosystem, list[str]] = {}
+    unreachable: dict[Ecosystem, str] = {}
 
     def one(item: Wanted) -> PackageRecord | Failure:
         nonlocal done
-        result = _lookup(item, urls[item.ecosystem], fetcher)
+        ecosystem = item.ecosystem
+        if ecosystem in unreachable:
+            result: PackageRecord | Failure = Failure(
+                ecosystem, item.name, item.version, mask_url(urls[ecosystem]), NOT_ASKED
+            )
+        else:
+            result, network = _lookup(item, urls[ecosystem], fetcher)
+            with lock:
+                if not network:
+                    answered.add(ecosystem)
+                elif ecosystem not in answered and isinstance(result, Failure):
+                    seen = network_failures.setdefault(ecosystem, [])
+                    seen.append(result.reason)
+                    if len(seen) >= UNREACHABLE_AFTER:
+                        unreachable.setdefault(ecosystem, seen[0])
         if progress is not None:
             with lock:
                 done += 1
@@ -225,19 +256,21 @@ def resolve(
             http.close()
     records = sorted((a for a in answers if isinstance(a, PackageRecord)), key=_record_key)
     failures = sorted((a for a in answers if isinstance(a, Failure)), key=_failure_key)
-    return Outcome(records, failures)
+    return Outcome(records, failures, dict(unreachable))
 
 
-def _lookup(item: Wanted, index: str, fetcher: Fetcher) -> PackageRecord | Failure:
+def _lookup(item: Wanted, index: str, fetcher: Fetcher) -> tuple[PackageRecord | Failure, bool]:
+    """The record or failure, and whether it failed without any HTTP answer."""
     try:
         if item.ecosystem is Ecosystem.PYPI:
-            return pypi.lookup(item, index, fetcher)
-        return npm.lookup(item, index, fetcher)
+            return pypi.lookup(item, index, fetcher), False
+        return npm.lookup(item, index, fetcher), False
     except FetchError as exc:
-        return Failure(item.ecosystem, item.name, item.version, exc.url, exc.reason)
+        failure = Failure(item.ecosystem, item.name, item.version, exc.url, exc.reason)
+        return failure, exc.status is None and not exc.absent
     except Exception as exc:  # a bug must cost one package, named, not the whole run
         reason = f"unexpected {type(exc).__name__}: {exc}"
-        return Failure(item.ecosystem, item.name, item.version, mask_url(index), reason)
+        return Failure(item.ecosystem, item.name, item.version, mask_url(index), reason), False
 
 
 def _record_key(record: PackageRecord) -> tuple[ReleaseKey, str]:

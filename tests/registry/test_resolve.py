@@ -241,3 +241,32 @@ def test_the_progress_bar_draws_only_on_a_terminal() -> None:
     text = out.getvalue()
     assert "\r[" in text and "1/2 requests 2.32.3" in text
     assert text.endswith("\n") and text.count("\n") == 1
+
+
+def test_an_unreachable_index_is_said_once_and_not_asked_for_every_package(
+    tmp_path: Path,
+) -> None:
+    """A typo in --index-url must not cost a timeout per package, nor 200 identical lines."""
+    import socket
+
+    from checker.registry import NOT_ASKED, UNREACHABLE_AFTER
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    dead = IndexConfig(pypi=IndexSetting(f"http://127.0.0.1:{port}/simple", "--index-url"))
+    wanted = [
+        Wanted(Ecosystem.PYPI, f"pkg{i}", "1.0", (), Origin("uv.lock", f"line {i}"))
+        for i in range(40)
+    ]
+    client = HttpClient(timeout=0.5, attempts=1, backoff=0.0, environ={})
+    try:
+        outcome = resolve(wanted, dead, cache_dir=tmp_path / "cache", jobs=1, client=client)
+    finally:
+        client.close()
+    assert outcome.records == []
+    assert len(outcome.failures) == 40  # every release is still a failure: nothing passes
+    asked = [f for f in outcome.failures if f.reason != NOT_ASKED]
+    assert len(asked) == UNREACHABLE_AFTER
+    assert list(outcome.unreachable) == [Ecosystem.PYPI]
+    assert "connection" in outcome.unreachable[Ecosystem.PYPI].lower()
