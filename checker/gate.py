@@ -66,21 +66,22 @@ def _evaluate(
     """The findings, and the number of distinct components they were drawn from."""
     evaluator = Evaluator(policy, evidence.for_run(results, evidence_file))
     findings: list[Finding] = []
-    groups = identity.group(results)
     with gc_paused():
+        groups = identity.group(results)
         for result in results:
             findings.extend(note_findings(result))
         evaluate = evaluator.evaluate
         for same in groups:
-            judged = same.judged
-            if len(same.members) == 1:
-                found = evaluate(judged[0])
+            members = same.members
+            if len(members) == 1:
+                component = members[0][1]
+                found = evaluate(component)
                 if found:
                     if applier is not None:
-                        applier.apply(judged[0], found)
+                        applier.apply(component, found)
                     findings.extend(found)
                 continue
-            findings.extend(_judge_group(same, judged, evaluate, applier))
+            findings.extend(_judge_group(same, same.judged, evaluate, applier))
     return findings, len(groups)
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from checker.model import Component, Kind, Origin, ReadResult
@@ -38,18 +37,32 @@ _PEP503 = re.compile(r"[-_.]+")
 
 
 def _purl_identity(purl: str) -> tuple[str, ...]:
-    """A purl's identity without parsing it fully: this runs once per component."""
-    base = purl.split("#", 1)[0].split("?", 1)[0]
+    """A purl's identity without parsing it fully: this runs once per component.
+
+    Written for the common case (a canonical purl without qualifiers,
+    percent-escapes or a PyPI name needing normalization), which costs a few
+    string operations; the rest is handled on the way.
+    """
+    cut = purl.find("?")
+    hash_at = purl.find("#")
+    if hash_at != -1 and (cut == -1 or hash_at < cut):
+        cut = hash_at
+    base = purl if cut == -1 else purl[:cut]
     body = base[4:] if base[:4].lower() == "pkg:" else base
     kind, _, rest = body.lstrip("/").partition("/")
     kind = kind.lower()
     path, _, version = rest.rpartition("@")
     if not path or "/" in version:  # no version: ``pkg:npm/@scope/name``
         path, version = rest, ""
-    path = unquote(path)
+    if "%" in path:
+        path = unquote(path)
+    if "%" in version:
+        version = unquote(version)
     if kind == "pypi":
-        return kind, _PEP503.sub("-", path).lower(), unquote(version)
-    return kind, path, unquote(version)
+        path = path.lower()
+        if "_" in path or "." in path or "--" in path:
+            path = _PEP503.sub("-", path)
+    return kind, path, version
 
 
 def identity(component: Component) -> Hashable:
@@ -83,12 +96,17 @@ def rank(fmt: str, component: Component) -> int:
     return 2 if component.digests else 3
 
 
-@dataclass(slots=True)
 class Group:
-    """Every appearance of one release in a run, and which of them are judged."""
+    """Every appearance of one release in a run, and which of them are judged.
 
-    #: (format, component) in input order.
-    members: list[tuple[str, Component]] = field(default_factory=list)
+    A plain slotted class: a large SBOM makes one per component.
+    """
+
+    __slots__ = ("members",)
+
+    def __init__(self, first: tuple[str, Component]) -> None:
+        #: (format, component) in input order.
+        self.members = [first]
 
     @property
     def judged(self) -> list[Component]:
@@ -126,12 +144,14 @@ def _statements(component: Component) -> tuple[str, ...]:
 def group(results: Sequence[ReadResult]) -> list[Group]:
     """The run's components grouped by :func:`identity`, in order of first appearance."""
     groups: dict[Hashable, Group] = {}
+    get = groups.get
     for result in results:
         fmt = result.format
         for component in result.components:
             key = identity(component)
-            found = groups.get(key)
+            found = get(key)
             if found is None:
-                found = groups[key] = Group()
-            found.members.append((fmt, component))
+                groups[key] = Group((fmt, component))
+            else:
+                found.members.append((fmt, component))
     return list(groups.values())
