@@ -70,6 +70,9 @@ class ScanOptions:
     #: manifests: only unresolved variables, since any CRD may say ``image``).
     note_invalid: bool = True
     global_registry: str | None = None
+    #: A values file's top-level registry key (``containerRegistry: quay.io``):
+    #: the registry of image maps that name none (see checker.artifacts.helm.registry).
+    default_registry: str | None = None
     app_version: str | None = None
     #: Top-level keys not to scan (subchart sections a package passes down).
     skip: frozenset[str] = frozenset()
@@ -205,6 +208,8 @@ def _map_hit(
             registry = options.global_registry
         elif not registry and not own_host:
             registry = options.global_registry
+    elif options.default_registry and not registry and not own_host:
+        registry = options.default_registry
     text = f"{registry}/{repository}" if registry else repository
     if tag:
         text += f":{tag}"
@@ -257,12 +262,14 @@ def values_components(
     *,
     app_version: str | None = None,
     skip: frozenset[str] = frozenset(),
+    default_registry: str | None = None,
 ) -> list[Component]:
     """Image components of one (possibly merged) values tree."""
     options = ScanOptions(
         image_key=values_image_key,
         note_invalid=True,
         global_registry=global_registry(root),
+        default_registry=default_registry,
         app_version=app_version,
         skip=skip,
     )

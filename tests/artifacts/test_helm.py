@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from checker import identity
 from checker.artifacts import detect, helm, read_artifact
 from checker.artifacts.helm import package as helm_package
 from checker.errors import InputError
 from checker.model import Component, ImageRef, Kind, ReadResult
+from checker.sources import read_paths
 from tests.helpers import corpus_file, tar_bytes
 
 
@@ -42,12 +44,14 @@ def test_bitnami_postgresql_chart_yaml() -> None:
     assert chart.is_subject and chart.path == ()
     assert [(e.text, e.form) for e in chart.licenses] == [("Apache-2.0", "expression")]
     assert chart.licenses[0].origin.location == "line 12"
+    # the Chart.lock beside it pins `2.x.x` to 2.31.4: the version Helm installs
     assert (common.name, common.version, common.chart_repository, common.path) == (
         "common",
-        "2.x.x",
+        "2.31.4",
         "oci://registry-1.docker.io/bitnamicharts",
         ("postgresql",),
     )
+    assert common.origin.location == "line 17"  # still Chart.yaml's entry
     images = by_kind(result, Kind.IMAGE)
     assert [str(c.image) for c in images] == [
         "docker.io/bitnami/os-shell:12-debian-12-r51",
@@ -74,9 +78,10 @@ def test_cnpg_operator_dependency_is_aliased() -> None:
     result = read("helm/cloudnative-pg-operator-0.29.0/Chart.yaml")
     chart, dependency = result.components
     assert (chart.name, chart.version) == ("cloudnative-pg", "0.29.0")
+    # declared as "0.0", pinned to 0.0.5 by the Chart.lock beside it
     assert (dependency.name, dependency.version, dependency.chart_repository) == (
         "cluster",
-        "0.0",
+        "0.0.5",
         "https://cloudnative-pg.github.io/grafana-dashboards",
     )
     assert dependency.path == ("cloudnative-pg",)
@@ -407,3 +412,143 @@ def test_chart_folder_files_are_placed_in_their_chart(tmp_path: Path) -> None:
     )
     [sub_image] = read_path(sub / "values.yaml").components
     assert sub_image.path == ("Chart.lock", f"postgresql ({BITNAMI})")
+
+
+# -------------------------------------------------------------------------- Chart.yaml + Chart.lock
+
+
+def chart_folder(tmp_path: Path, chart: bytes = PARENT_CHART, lock: bytes = PARENT_LOCK) -> Path:
+    folder = tmp_path / "parent"
+    folder.mkdir()
+    (folder / "Chart.yaml").write_bytes(chart)
+    (folder / "Chart.lock").write_bytes(lock)
+    return folder
+
+
+def chart_releases(results: list[ReadResult]) -> dict[str, list[tuple[str, str | None, str]]]:
+    """The run's chart releases as the gate groups them: name@version -> (format, path, line)."""
+    grouped: dict[str, list[tuple[str, str | None, str]]] = {}
+    for same in identity.group(results):
+        first = same.members[0][1]
+        if first.kind is Kind.CHART:
+            grouped[first.display] = [
+                (fmt, " -> ".join(c.path) or None, c.origin.location) for fmt, c in same.members
+            ]
+    return grouped
+
+
+def test_chart_yaml_beside_its_lock_takes_the_locked_versions(tmp_path: Path) -> None:
+    folder = chart_folder(tmp_path)
+    result = read_artifact("helm-chart", folder / "Chart.yaml", PARENT_CHART)
+    deps = [(c.name, c.version, c.chart_repository) for c in result.components[1:]]
+    assert deps == [
+        ("postgresql", "16.0.0", BITNAMI),
+        ("redis", "1.2.0", "https://charts.example.com"),
+    ]
+    # the alias is still said, and nothing is stale
+    assert [n.message for n in result.notes] == [
+        "dependency 'redis' (https://charts.example.com) is installed under the alias 'cache'"
+    ]
+
+
+def test_a_chart_folder_is_one_finding_per_dependency(tmp_path: Path) -> None:
+    """The issue's case: `postgresql@16.x.x` and `postgresql@16.0.0` were two findings."""
+    folder = chart_folder(tmp_path)
+    inputs = read_paths([folder])
+    assert inputs.errors == []
+    assert chart_releases(inputs.results) == {
+        "parent@1.0.0": [("helm-chart", None, "line 2")],
+        # the lock's entry first (the walk reads Chart.lock first), Chart.yaml's beside it
+        "postgresql@16.0.0": [
+            ("helm-chart-lock", "Chart.lock", "line 2"),
+            ("helm-chart", "parent", "line 6"),
+        ],
+        "redis@1.2.0": [
+            ("helm-chart-lock", "Chart.lock", "line 5"),
+            ("helm-chart", "parent", "line 9"),
+        ],
+    }
+
+
+def test_keycloak_chart_folder_reports_each_dependency_once() -> None:
+    folder = corpus_file("helm/bitnami-keycloak-16.1.6/Chart.yaml").parent
+    releases = chart_releases(read_paths([folder]).results)
+    assert sorted(releases) == ["common@2.12.0", "keycloak@16.1.6", "postgresql@12.12.9"]
+    assert [fmt for fmt, _, _ in releases["postgresql@12.12.9"]] == [
+        "helm-chart-lock",
+        "helm-chart",
+    ]
+
+
+def test_a_stale_lock_is_noted_and_the_declared_range_checked(tmp_path: Path) -> None:
+    chart = (
+        PARENT_CHART + b"  - name: minio\n    version: 5.x.x\n    repository: https://m.example\n"
+    )
+    lock = PARENT_LOCK.replace(b"https://charts.example.com", b"https://other.example.com") + (
+        b"- name: mongodb\n  repository: https://charts.example.com\n  version: 15.1.0\n"
+    )
+    folder = chart_folder(tmp_path, chart, lock)
+    result = read_artifact("helm-chart", folder / "Chart.yaml", chart)
+    deps = {c.name: c.version for c in result.components[1:]}
+    assert deps == {"postgresql": "16.0.0", "redis": "1.2.0", "minio": "5.x.x"}
+    stale = [
+        (n.origin.path, n.origin.location, n.message) for n in result.notes if "stale" in n.message
+    ]
+    lock_path = str(folder / "Chart.lock")
+    assert stale == [
+        (
+            str(folder / "Chart.yaml"),
+            "line 9",
+            f"dependency 'redis' is declared from 'https://charts.example.com' but {lock_path} "
+            "pins it from 'https://other.example.com': the lock is stale (run `helm dependency "
+            "update`)",
+        ),
+        (
+            str(folder / "Chart.yaml"),
+            "line 13",
+            f"dependency 'minio' is not pinned by {lock_path}: the lock is stale (run `helm "
+            "dependency update`); checked at the declared version '5.x.x'",
+        ),
+        (
+            lock_path,
+            "line 8",
+            f"{lock_path} pins 'mongodb', which Chart.yaml does not declare: the lock is stale "
+            "(run `helm dependency update`)",
+        ),
+    ]
+
+
+def test_an_aliased_chart_declared_twice_takes_its_pins_in_order(tmp_path: Path) -> None:
+    chart = b"""apiVersion: v2
+name: two
+version: 1.0.0
+dependencies:
+  - {name: redis, version: 1.x.x, repository: https://r.example, alias: cache}
+  - {name: redis, version: 2.x.x, repository: https://r.example, alias: queue}
+"""
+    lock = b"""dependencies:
+- {name: redis, version: 1.4.0, repository: https://r.example}
+- {name: redis, version: 2.1.0, repository: https://r.example}
+"""
+    folder = chart_folder(tmp_path, chart, lock)
+    result = read_artifact("helm-chart", folder / "Chart.yaml", chart)
+    assert [c.version for c in result.components[1:]] == ["1.4.0", "2.1.0"]
+
+
+@pytest.mark.parametrize("lock", [b"dependencies: [unclosed\n", b"- not a mapping\n", b"\x00\xff"])
+def test_an_unreadable_lock_leaves_the_declared_ranges(tmp_path: Path, lock: bytes) -> None:
+    folder = chart_folder(tmp_path, lock=lock)
+    result = read_artifact("helm-chart", folder / "Chart.yaml", PARENT_CHART)
+    assert [c.version for c in result.components[1:]] == ["16.x.x", "1.x.x"]
+    assert not any("stale" in n.message for n in result.notes)
+
+
+def test_a_packaged_chart_takes_its_values_top_level_registry() -> None:
+    values = b"containerRegistry: quay.io\nimage:\n  name: acme/parent\n  tag: '3'\n"
+    result = helm.read_package(parent_package(values), "parent.tgz")
+    images = {c.path[-1]: c for c in result.components if c.kind is Kind.IMAGE}
+    assert images["parent"].image == ImageRef("quay.io", "acme/parent", "3")
+    # a parent's top-level key is not Helm's `global`: the subchart keeps its own registry
+    assert images[f"postgresql ({BITNAMI})"].image == ImageRef(
+        "docker.io", "bitnami/postgresql", "16"
+    )

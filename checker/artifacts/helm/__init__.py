@@ -13,7 +13,12 @@ docker.io/bitnami/postgresql:16`` rather than naming an image out of nowhere.
     ``annotations.images`` / ``annotations["artifacthub.io/images"]`` (a YAML
     list of ``{name, image}`` held in a string). Dependencies and images get
     ``path=(chart name,)``. ``apiVersion: v1`` charts and a missing
-    ``appVersion`` are read the same way.
+    ``appVersion`` are read the same way. With a ``Chart.lock`` beside it,
+    a dependency takes the version the lock pins (``16.7.24``, not the
+    range ``16.x.x``), so the Chart.yaml entry and the lock entry are one
+    release and one finding; a dependency the lock does not pin (or pins
+    from another repository), and one the lock pins that Chart.yaml does
+    not declare, are notes: the lock is stale.
 
 ``Chart.lock`` (``helm-chart-lock``)
     The resolved dependencies (exact version and repository), with

@@ -28,8 +28,20 @@ _IMAGES_KEYS = ("images", "artifacthub.io/images")
 
 
 def read_source(source: Source) -> ReadResult:
-    """A Chart.yaml, placed in its parent chart when it is ``PARENT/charts/NAME/Chart.yaml``."""
-    return read_chart(source.data, source.name, subchart_context(source.path.parent, source.scope))
+    """A Chart.yaml, placed in its parent chart when it is ``PARENT/charts/NAME/Chart.yaml``.
+
+    The ``Chart.lock`` beside it (if any) gives its dependencies their
+    locked versions: see :func:`lock_dependencies`.
+    """
+    folder = source.path.parent
+    lock = source.scope.small_file(folder / "Chart.lock", _MAX_CONTEXT_BYTES)
+    return read_chart(
+        source.data,
+        source.name,
+        subchart_context(folder, source.scope),
+        lock=lock,
+        lock_path=str(folder / "Chart.lock") if lock is not None else None,
+    )
 
 
 @dataclass(slots=True)
@@ -239,19 +251,29 @@ def wrap(path: str, what: str, exc: Exception) -> InputError:
     return InputError(path, "", f"could not be read as {what} ({type(exc).__name__}: {exc})")
 
 
-def read_chart(data: bytes, path: str, context: ParentContext | None = None) -> ReadResult:
+def read_chart(
+    data: bytes,
+    path: str,
+    context: ParentContext | None = None,
+    *,
+    lock: bytes | None = None,
+    lock_path: str | None = None,
+) -> ReadResult:
     """Read a ``Chart.yaml``: the chart, its dependencies and annotation images.
 
     ``context`` describes the parent chart when this one is an unpacked
-    subchart (``charts/NAME/Chart.yaml``).
+    subchart (``charts/NAME/Chart.yaml``); ``lock`` is the ``Chart.lock``
+    beside it (named ``lock_path``), whose versions the dependencies take.
     """
     try:
-        return _read_chart(data, path, context)
+        return _read_chart(data, path, context, lock, lock_path or "Chart.lock")
     except Exception as exc:  # the promise: only InputError leaves a reader
         raise wrap(path, "a Helm Chart.yaml", exc) from None
 
 
-def _read_chart(data: bytes, path: str, context: ParentContext | None) -> ReadResult:
+def _read_chart(
+    data: bytes, path: str, context: ParentContext | None, lock: bytes | None, lock_path: str
+) -> ReadResult:
     result = ReadResult(path=path, format=FORMAT_CHART)
     notes = Notes(path, result.notes)
     meta = parse_chart(data, path)
@@ -264,10 +286,80 @@ def _read_chart(data: bytes, path: str, context: ParentContext | None) -> ReadRe
         chart_component(meta, prefix, repository or meta.publisher, subject=subject)
     )
     here = (*prefix, chart_label(meta.name, repository))
-    for dep in meta.dependencies:
+    dependencies = meta.dependencies
+    if lock is not None and dependencies:
+        dependencies = lock_dependencies(dependencies, lock, lock_path, notes)
+    for dep in dependencies:
         result.components.append(dependency_component(dep, here, notes))
     result.components.extend(hit_results(meta.images, here, notes))
     return result
+
+
+_STALE = "the lock is stale (run `helm dependency update`)"
+
+
+def lock_dependencies(
+    declared: list[Dependency], lock: bytes, lock_path: str, notes: Notes
+) -> list[Dependency]:
+    """Chart.yaml's dependencies with the versions the Chart.lock beside it pins.
+
+    Helm installs what the lock pins, not the range Chart.yaml declares
+    (``postgresql: 16.x.x`` is ``16.7.24`` once locked), and a folder scan
+    reads both files: a dependency reported at its range and at its locked
+    version would be two releases, two findings. With the locked version
+    Chart.yaml's entry and the lock's are one release, which the run groups
+    into one finding listing both places (:mod:`checker.identity`). Entries
+    are matched by name, in order (an aliased chart may be declared twice).
+    A declared dependency the lock does not pin, one pinned from another
+    repository, and a pinned one Chart.yaml does not declare are notes: the
+    lock is stale, and the declared range is what is checked. A lock that
+    cannot be read adds nothing (it is read, and reported, on its own).
+    """
+    try:
+        locked, _ = parse_lock(lock, lock_path)
+    except Exception:  # the lock is read (and its problems reported) on its own
+        return declared
+    pending: dict[str, list[Dependency]] = {}
+    for entry in locked:
+        pending.setdefault(entry.name, []).append(entry)
+    merged: list[Dependency] = []
+    for dep in declared:
+        candidates = pending.get(dep.name)
+        pin = candidates.pop(0) if candidates else None
+        if pin is None or pin.version is None:
+            notes.at(
+                dep.origin,
+                f"dependency {dep.name!r} is not pinned by {lock_path}: {_STALE}; "
+                f"checked at the declared version {dep.version or '(none)'!r}",
+            )
+            merged.append(dep)
+            continue
+        if dep.repository and pin.repository and not _same_repository(dep, pin):
+            notes.at(
+                dep.origin,
+                f"dependency {dep.name!r} is declared from {dep.repository!r} but {lock_path} "
+                f"pins it from {pin.repository!r}: {_STALE}",
+            )
+        merged.append(
+            Dependency(
+                name=dep.name,
+                version=pin.version,
+                repository=dep.repository or pin.repository,
+                alias=dep.alias,
+                origin=dep.origin,
+            )
+        )
+    for rest in pending.values():
+        for pin in rest:
+            notes.at(
+                pin.origin,
+                f"{lock_path} pins {pin.name!r}, which Chart.yaml does not declare: {_STALE}",
+            )
+    return merged
+
+
+def _same_repository(a: Dependency, b: Dependency) -> bool:
+    return (a.repository or "").rstrip("/").lower() == (b.repository or "").rstrip("/").lower()
 
 
 @dataclass(slots=True)

@@ -30,6 +30,7 @@ from checker.artifacts.helm.chart import (
     root_mapping,
     wrap,
 )
+from checker.artifacts.helm.registry import default_registry
 from checker.artifacts.imagescan import (
     ScanOptions,
     global_registry,
@@ -328,6 +329,7 @@ class _PackageReader:
             image_key=values_image_key,
             note_invalid=True,
             global_registry=global_registry(values),
+            default_registry=default_registry(values, self.notes),
             app_version=meta.app_version,
             skip=frozenset(skip),
         )
