@@ -13,6 +13,9 @@ walk looks at, :mod:`checker.readers.sniff`'s.
   with ``--env``); ``node_modules`` beside a ``package.json`` (its lockfile
   is what is checked); a cache folder marked with a ``CACHEDIR.TAG``.
   Anything else is walked, whatever its name.
+* A JSON file that is a JSON Schema (a CycloneDX ``bom-1.6.schema.json``
+  vendored in site-packages) is passed over with that reason: it is named
+  and worded like an SBOM but lists no components.
 * Content is sniffed from the first 64 KiB, and a JSON or XML file whose
   marker comes later is searched to the end (within the input limit).
 * Only regular files are opened; a link is followed only to a regular file
@@ -32,7 +35,7 @@ from checker import readers
 from checker.errors import InputError
 from checker.inputs import DEFAULT_MAX_BYTES, display_path, file_kind, read_bytes
 from checker.model import ReadResult
-from checker.readers.sniff import is_input, may_be_input, read_head
+from checker.readers.sniff import NOT_INPUT, may_be_input, not_input_reason, read_head
 from checker.scope import Scope
 
 __all__ = [
@@ -216,14 +219,15 @@ def _link_problem(found: Discovery, shown: str, looks_like_input: bool, reason: 
         found.skipped.append((shown, reason))
 
 
-_NOT_INPUT = "not a recognised SBOM, lockfile or manifest"
+_NOT_INPUT = NOT_INPUT
 
 
 def _consider(path: Path, found: Discovery, max_bytes: int) -> None:
-    if is_input(path, max_bytes):
+    reason = not_input_reason(path, max_bytes)
+    if reason is None:
         found.files.append(path)
     else:
-        found.skipped.append((display_path(path), _NOT_INPUT))
+        found.skipped.append((display_path(path), reason))
 
 
 def read_file(

@@ -13,6 +13,9 @@ from checker.model import Note, Origin, Severity
 from checker.readers import FORMATS, Family, Source, Syntax
 from checker.readers.notes import Notes
 from checker.readers.sniff import CANDIDATES, MARKERS, SBOM_ENDINGS, SNIFFED
+from checker.sources import read_file
+
+ROOT = Path(__file__).resolve().parents[1]
 
 #: One file of every format read from a file: its name and bytes.
 SAMPLES: dict[str, tuple[str, bytes]] = {
@@ -186,3 +189,48 @@ def test_notes_helper() -> None:
         Note(Origin("other.txt", "line 3"), "elsewhere"),
         Note(Origin("x", "y"), "placed", Severity.ERROR),
     ]
+
+
+SCHEMAS = ROOT.parent / "shared" / "schemas"
+
+
+@pytest.mark.parametrize(
+    ("name", "meta"),
+    [
+        ("openvex-0.2.0.schema.json", "https://json-schema.org/draft/2020-12/schema"),
+        ("sarif-2.1.0.schema.json", "http://json-schema.org/draft-04/schema#"),
+    ],
+)
+def test_a_json_schema_given_to_read_is_refused_as_one(name: str, meta: str) -> None:
+    path = SCHEMAS / name
+    if not path.is_file():
+        pytest.skip(f"shared schema {name} is absent from {SCHEMAS}")
+    with pytest.raises(InputError) as caught:
+        read_file(path)
+    problem = caught.value.problem
+    assert problem.location == "$.$schema"
+    assert problem.message.startswith(f"is a JSON Schema ($schema {meta!r}), not an SBOM")
+
+
+@pytest.mark.parametrize(
+    ("doc", "schema"),
+    [
+        ({"$schema": "http://json-schema.org/draft-07/schema#", "type": "object"}, True),
+        ({"$schema": "https://JSON-SCHEMA.org/draft/2020-12/schema"}, True),
+        # an SBOM that names a meta-schema is still an SBOM
+        ({"$schema": "http://json-schema.org/draft-07/schema#", "bomFormat": "CycloneDX"}, False),
+        ({"$schema": "http://json-schema.org/draft-07/schema#", "spdxVersion": "SPDX-2.3"}, False),
+        # a CycloneDX BOM's own $schema names cyclonedx.org
+        ({"$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json"}, False),
+        ({"$schema": 7}, False),
+        ([{"$schema": "http://json-schema.org/draft-07/schema#"}], False),
+    ],
+)
+def test_what_counts_as_a_json_schema(doc: object, schema: bool) -> None:
+    assert (readers.json_schema_of(doc) is not None) is schema
+
+
+def test_unclaimed_json_that_is_not_a_schema_keeps_its_message() -> None:
+    data = b'{"$schema": "http://cyclonedx.org/schema/bom-1.6.schema.json"}'
+    with pytest.raises(InputError, match="is JSON but not a recognised format"):
+        readers.read_content(Source(Path("in.json"), "in.json", data))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
+from checker.readers.sniff import JSON_SCHEMA
 from checker.sources import CACHEDIR_SIGNATURE, discover
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,3 +111,59 @@ def test_a_link_inside_the_tree_is_read_once_as_itself(tmp_path: Path) -> None:
     os.symlink(real, root / "requirements-dev.txt")
     found = discover(root)
     assert sorted(p.name for p in found.files) == ["requirements-dev.txt", "requirements.txt"]
+
+
+def cyclonedx_schemas() -> Path:
+    """The JSON Schemas cyclonedx-python-lib ships, read in place."""
+    resources = pytest.importorskip("cyclonedx.schema._res")
+    folder = Path(str(resources.__file__)).parent
+    if not (folder / "bom-1.6.SNAPSHOT.schema.json").is_file():
+        pytest.skip(f"no CycloneDX 1.6 JSON Schema in {folder}")
+    return folder
+
+
+def test_a_vendored_cyclonedx_schema_is_passed_over_with_its_reason() -> None:
+    folder = cyclonedx_schemas()
+    found = discover(folder)
+    assert found.files == [] and found.errors == []
+    reasons = {Path(p).name: why for p, why in found.skipped}
+    assert reasons["bom-1.6.SNAPSHOT.schema.json"] == JSON_SCHEMA
+    assert reasons["bom-1.2-strict.SNAPSHOT.schema.json"] == JSON_SCHEMA
+
+
+def test_a_tree_with_a_vendored_schema_checks_its_sbom(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A site-packages copy of the schema beside a real SBOM: the SBOM decides, exit 1."""
+    site = tmp_path / "site-packages" / "cyclonedx" / "schema"
+    site.mkdir(parents=True)
+    schema = b"""{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "$id": "http://cyclonedx.org/schema/bom-1.6.schema.json",
+  "type": "object",
+  "properties": {"bomFormat": {"type": "string", "enum": ["CycloneDX"]}}
+}"""
+    (site / "bom-1.6.schema.json").write_bytes(schema)
+    # An SBOM may name a JSON Schema meta-schema too: bomFormat beside it makes it one.
+    (tmp_path / "app.cdx.json").write_bytes(
+        b'{"$schema": "http://json-schema.org/draft-07/schema#", "bomFormat": "CycloneDX", '
+        b'"specVersion": "1.6", "components": [{"type": "library", "name": "mariadb", '
+        b'"version": "10.11.0", "purl": "pkg:pypi/mariadb@10.11.0"}]}'
+    )
+    code = main(["check", str(tmp_path), "--policy", str(ROOT / "policy"), "--verbose"])
+    out, err = capsys.readouterr()
+    assert code == 1, out
+    assert "mariadb" in out
+    assert f"skipped {site / 'bom-1.6.schema.json'}: {JSON_SCHEMA}" in err
+
+
+def test_a_schema_given_as_a_path_is_refused_with_that_reason(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    schema = cyclonedx_schemas() / "bom-1.6.SNAPSHOT.schema.json"
+    code = main(["check", str(schema), "--policy", str(ROOT / "policy")])
+    out, _ = capsys.readouterr()
+    assert code == 3
+    assert (
+        "is a JSON Schema ($schema 'http://json-schema.org/draft-07/schema#'), not an SBOM" in out
+    )

@@ -17,7 +17,9 @@ How a file is recognised:
   XML or text by the first non-blank byte, then the first record of that
   syntax that claims the input. The format is never taken from the name: a
   ``.spdx`` file may hold JSON, a ``.txt`` file SPDX tag-value. The JSON
-  document is parsed once, for the claims and the reader both.
+  document is parsed once, for the claims and the reader both. A JSON
+  document no format claims that is a JSON Schema (:func:`json_schema_of`)
+  is refused as one, not as unknown JSON.
 
 A format's module provides ``read_source(source)`` (a :class:`Reader`), and
 ``claims(source)`` for a content format or ``sniff(path, head)`` for one
@@ -51,6 +53,7 @@ __all__ = [
     "carries_licenses",
     "detect",
     "family_formats",
+    "json_schema_of",
     "read",
     "read_content",
 ]
@@ -257,6 +260,38 @@ _UNRECOGNISED = {
 }
 
 
+#: Top-level keys that make a JSON document an SBOM, whatever else it says:
+#: the JSON formats' markers, and what their ``claims`` look at besides.
+_SBOM_KEYS = (
+    *(m.strip(b'"').decode() for f in FORMATS if f.syntax is JSON for m in f.markers),
+    "specVersion",
+    "@graph",
+    "@context",
+)
+#: What a JSON Schema's ``$schema`` names (the meta-schema's host).
+JSON_SCHEMA_HOST = "json-schema.org"
+
+
+def json_schema_of(doc: object) -> str | None:
+    """The ``$schema`` of a JSON document that is a JSON Schema, else None.
+
+    A vendored ``bom-1.6.schema.json`` (inside cyclonedx-python-lib, say)
+    names SBOM fields such as ``bomFormat`` in its ``properties``, so a walk
+    finds it by name and marker; it describes SBOMs and lists no component.
+    Its top level says so: a ``$schema`` naming the JSON Schema meta-schema
+    and none of the keys an SBOM has at its top (a CycloneDX BOM's own
+    ``$schema`` names cyclonedx.org, and it has ``bomFormat`` beside it).
+    """
+    if not isinstance(doc, dict):
+        return None
+    schema = doc.get("$schema")
+    if not isinstance(schema, str) or JSON_SCHEMA_HOST not in schema.lower():
+        return None
+    if any(key in doc for key in _SBOM_KEYS):
+        return None
+    return schema
+
+
 def by_name(name: str) -> Format | None:
     """The record of format ``name`` (a ``ReadResult.format``), or None."""
     return _BY_NAME.get(name)
@@ -338,5 +373,15 @@ def _read_content(source: Source) -> ReadResult:
     for fmt in _CONTENT[syntax]:
         if fmt.claims(source):
             return fmt.read(source)
+    if syntax is Syntax.JSON:
+        schema = json_schema_of(source.json())
+        if schema is not None:
+            raise InputError(
+                source.name,
+                "$.$schema",
+                f"is a JSON Schema ($schema {schema[:120]!r}), not an SBOM: it describes "
+                "documents and lists no components; give the SBOM itself (a directory scan "
+                "passes schema files over)",
+            )
     location, message = _UNRECOGNISED[syntax]
     raise InputError(source.name, location, message)

@@ -13,6 +13,10 @@ A walk must not open every file of a large tree, nor pass over an input:
   :data:`~checker.readers.SNIFF_BYTES`, and a JSON or XML file whose marker
   comes later (a JSON key order is free) is searched to the end, within the
   input limit.
+* :func:`not_input_reason` says why a file is passed over; a JSON file that
+  is a JSON Schema (a ``bom-1.6.schema.json`` vendored in site-packages) is
+  passed over as one, though its name and the field names it describes look
+  like an SBOM's (given as a path, it is refused with that reason).
 
 The endings and markers come from the format records, so a new format is
 looked at by the walk without a change here.
@@ -24,8 +28,9 @@ import os
 import stat
 from pathlib import Path
 
-from checker.inputs import READ_FLAGS
-from checker.readers import FORMATS, SNIFF_BYTES, Family, detect
+from checker.errors import InputError
+from checker.inputs import READ_FLAGS, load_json, read_bytes
+from checker.readers import FORMATS, JSON_SCHEMA_HOST, SNIFF_BYTES, Family, detect, json_schema_of
 
 #: Endings of the files SBOMs are read from (their content decides the format).
 SBOM_ENDINGS = tuple(dict.fromkeys(e for f in FORMATS if f.syntax is not None for e in f.endings))
@@ -56,10 +61,44 @@ def may_be_input(name: str, folder: str) -> bool:
     return any(stem in lowered for stem in _STEMS)
 
 
+#: Why a walk passes over a file that may be an input but is not one.
+NOT_INPUT = "not a recognised SBOM, lockfile or manifest"
+#: Why a walk passes over a JSON Schema.
+JSON_SCHEMA = "a JSON Schema (its $schema names the JSON Schema meta-schema), not an SBOM"
+
+
 def is_input(path: Path, max_bytes: int) -> bool:
     """Whether a file that may be an input is one: by name, else by SBOM name or content."""
+    return not_input_reason(path, max_bytes) is None
+
+
+def not_input_reason(path: Path, max_bytes: int) -> str | None:
+    """Why a walk passes over a file that may be an input, or None to read it."""
     head = read_head(path) if path.suffix.lower() in SNIFFED else b""
-    return detect(path, head) is not None or looks_like_sbom(path, head, max_bytes)
+    if detect(path, head) is not None:
+        return None
+    if not looks_like_sbom(path, head, max_bytes):
+        return NOT_INPUT
+    return JSON_SCHEMA if is_json_schema(path, head, max_bytes) else None
+
+
+def is_json_schema(path: Path, head: bytes, max_bytes: int) -> bool:
+    """Whether a file a walk took for an SBOM is a JSON Schema (see :func:`json_schema_of`).
+
+    Only a JSON object whose first bytes name the meta-schema's host is
+    parsed. Anything that cannot be read or parsed is not one: it is read
+    as an input and its problem reported, never quietly passed over.
+    """
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not start.startswith(b"{") or b'"$schema"' not in head:
+        return False
+    if JSON_SCHEMA_HOST.encode() not in head:
+        return False
+    try:
+        doc = load_json(read_bytes(path, max_bytes), str(path))
+    except (InputError, MemoryError, RecursionError):
+        return False
+    return json_schema_of(doc) is not None
 
 
 def _named_like_sbom(name: str) -> bool:
