@@ -25,6 +25,7 @@ Nothing here writes the evidence file or decides a verdict: that is
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 import threading
@@ -43,7 +44,7 @@ from checker.model import Component, ReadResult
 from checker.readers import Family, by_name
 from checker.registry import npm, pypi
 from checker.registry.cache import Cache, Fetcher, default_cache_dir
-from checker.registry.http import FetchError, HttpClient
+from checker.registry.http import FetchError, HttpClient, ca_bundle
 from checker.registry.indexes import IndexConfig, index_config, mask_url
 
 __all__ = [
@@ -213,7 +214,7 @@ def resolve(
     urls = {e: config.setting(e).url for e in sorted({w.ecosystem for w in wanted})}
     cache = Cache(cache_dir or default_cache_dir()) if use_cache or offline else None
     own_client = client is None and not offline
-    http = HttpClient() if own_client else client
+    http = HttpClient(cafile=_trusted_bundle()) if own_client else client
     fetcher = Fetcher(None if offline else http, cache, offline=offline)
     total = len(wanted)
     done = 0
@@ -257,6 +258,14 @@ def resolve(
     records = sorted((a for a in answers if isinstance(a, PackageRecord)), key=_record_key)
     failures = sorted((a for a in answers if isinstance(a, Failure)), key=_failure_key)
     return Outcome(records, failures, dict(unreachable))
+
+
+def _trusted_bundle() -> str | None:
+    """The CA bundle to verify the index with: pip's (``PIP_CERT``, pip.conf ``cert``),
+    else the client's own default (``REQUESTS_CA_BUNDLE``, ``SSL_CERT_FILE``, the system)."""
+    from checker.registry.indexes import pip_config_cert
+
+    return pip_config_cert(os.environ) or ca_bundle()
 
 
 def _lookup(item: Wanted, index: str, fetcher: Fetcher) -> tuple[PackageRecord | Failure, bool]:

@@ -206,6 +206,29 @@ def pip_config_files(env: Mapping[str, str]) -> list[Path]:
 
 def pip_config_index(env: Mapping[str, str]) -> tuple[str, str] | None:
     """``index-url`` from pip's configuration files and where it was set, or None."""
+    return pip_config_value(env, "index-url")
+
+
+def pip_config_cert(env: Mapping[str, str]) -> str | None:
+    """The CA bundle pip is configured to trust (``cert``), as pip would use it.
+
+    ``PIP_CERT`` outranks the files, as it does for pip; without either, the
+    client falls back to ``REQUESTS_CA_BUNDLE``/``SSL_CERT_FILE``, then the
+    system store (:func:`checker.registry.http.ca_bundle`).
+    """
+    explicit = env.get("PIP_CERT", "").strip()
+    if explicit:
+        return explicit
+    found = pip_config_value(env, "cert")
+    return found[0] if found else None
+
+
+def pip_config_value(env: Mapping[str, str], wanted: str) -> tuple[str, str] | None:
+    """One key of pip's configuration files and where it was set, or None.
+
+    Later files override earlier ones, and ``[install]`` outranks
+    ``[global]``, as pip reads them.
+    """
     found: dict[str, tuple[str, str]] = {}
     for path in pip_config_files(env):
         if not path.is_file():
@@ -224,8 +247,8 @@ def pip_config_index(env: Mapping[str, str]) -> tuple[str, str] | None:
                 continue
             for key, value in parser.items(section):
                 # pip's own key normalization: lower case, "_" as "-", no leading "--"
-                if key.lower().replace("_", "-").removeprefix("--") == "index-url" and value:
-                    found[section] = (value.strip(), f"{path} [{section}] index-url")
+                if key.lower().replace("_", "-").removeprefix("--") == wanted and value:
+                    found[section] = (value.strip(), f"{path} [{section}] {wanted}")
     return found.get("install") or found.get("global")
 
 

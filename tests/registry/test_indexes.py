@@ -12,7 +12,12 @@ import pytest
 from checker.errors import UsageError
 from checker.evidence.records import Ecosystem
 from checker.registry import indexes as config_module
-from checker.registry.indexes import index_config, mask_url, pip_config_files
+from checker.registry.indexes import (
+    index_config,
+    mask_url,
+    pip_config_cert,
+    pip_config_files,
+)
 
 PYPI_ONLY = (Ecosystem.PYPI,)
 
@@ -98,6 +103,17 @@ def test_an_existing_pip_config_file_turns_the_user_files_off(
     assert tmp_path / "xdg-home" / "pip" / "pip.conf" not in files
     assert files[-1] == empty
     assert pip_config_files({**home, "PIP_CONFIG_FILE": os.devnull}) == []
+
+
+def test_the_ca_bundle_pip_trusts_is_the_one_trusted(home: dict[str, str], tmp_path: Path) -> None:
+    """A company mirror behind an internal CA: pip.conf's ``cert`` must be honoured too."""
+    env = {**home, "PIP_CONFIG_FILE": os.devnull}
+    assert pip_config_cert(env) is None
+    bundle = tmp_path / "corp-ca.pem"
+    conf(tmp_path / "venv" / "pip.conf", "global", str(bundle), key="cert")
+    assert pip_config_cert(home) == str(bundle)
+    # PIP_CERT outranks the files, as it does for pip
+    assert pip_config_cert({**home, "PIP_CERT": "/other.pem"}) == "/other.pem"
 
 
 def test_extra_index_url_is_not_the_index(home: dict[str, str], tmp_path: Path) -> None:
