@@ -289,8 +289,8 @@ def _from_json_api(
 
 
 def _smallest(files: list[_File], wanted: Wanted) -> tuple[_File, str | None] | None:
-    """The smallest file of the release that the lock pins (any, without pins) and that
-    states its sha256, with the pinned digest that selects it."""
+    """The smallest wheel of the release that the lock pins (any file, without pins; an
+    sdist when no wheel is pinned) that states its sha256, with the digest that selects it."""
     pins = set(wanted.digests)
     candidates: list[tuple[_File, str | None]] = []
     for file in files:
@@ -302,7 +302,11 @@ def _smallest(files: list[_File], wanted: Wanted) -> tuple[_File, str | None] | 
         candidates.append((file, own))
     if not candidates:
         return None
-    return min(candidates, key=lambda pair: (pair[0].size or 0, pair[0].filename))
+    # A wheel's METADATA is what the installer reads; an sdist's PKG-INFO may
+    # leave fields dynamic, so it is read only when no wheel is pinned.
+    return min(
+        candidates, key=lambda pair: (not pair[0].wheel, pair[0].size or 0, pair[0].filename)
+    )
 
 
 def _from_project_json(
