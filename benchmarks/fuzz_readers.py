@@ -8,13 +8,16 @@ an ``InputError`` naming the file; anything else is a crash. Accepted results
 are also run through the gate with the real policy, and its JSON and text
 reports and an ``explain`` trace are rendered (``--no-gate`` skips all that).
 
-Three more targets cover what arrives in pull requests besides SBOMs:
+Four more targets cover what arrives in pull requests besides SBOMs:
 
 * ``yaml-config``: mutated policy and register files through the one YAML
   loader and the policy and register validators, which must return
   problems naming the file, never raise;
 * ``yaml-artifact``: mutated values, compose, manifest and chart files
   through every artifact reader (only ``InputError`` may leave them);
+* ``dockerfile``: mutated Dockerfiles (FROM lines, build arguments, RUN
+  scripts with package installs, heredocs, substitutions) through the
+  Dockerfile reader (only ``InputError`` may leave it), then the gate;
 * ``walk``: random trees (FIFOs, links out of the tree and in loops,
   includes of ``/proc/self/environ`` and of a canary file outside the tree,
   venv look-alikes, odd file names) scanned by ``read_paths`` under an alarm,
@@ -54,7 +57,7 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from checker.artifacts import compose, helm, kubernetes, read_artifact, values  # noqa: E402
+from checker.artifacts import compose, dockerfile, helm, kubernetes, read_artifact, values  # noqa: E402
 from checker.errors import InputError  # noqa: E402
 from checker.evaluation import Evaluator  # noqa: E402
 from checker.gate import evaluate_results  # noqa: E402
@@ -80,6 +83,7 @@ from tests.fuzzing import (  # noqa: E402
     invalid,
     license_finder_seed,
     mutate_bytes,
+    mutate_dockerfile,
     mutate_json,
     mutate_tag_value,
     mutate_xml,
@@ -89,6 +93,7 @@ from tests.fuzzing import (  # noqa: E402
 )
 
 CORPUS = ROOT.parent / "shared" / "corpus"
+ARTIFACT_FIXTURES = ROOT / "tests" / "data" / "artifacts"
 NAME = "fuzz"
 READERS = (
     "cyclonedx-json",
@@ -98,6 +103,7 @@ READERS = (
     "pip-licenses",
     "yaml-config",
     "yaml-artifact",
+    "dockerfile",
     "walk",
 )
 #: A value the campaign puts into its own environment; no report may show it.
@@ -174,6 +180,16 @@ def load_seeds() -> dict[str, list[bytes]]:
             read("images/awesome-compose-wordpress-mysql/compose.yaml"),
             read("images/cnpg-samples/postgis-example.yaml"),
             _cut_lines("images/bitnami-postgresql-17.1.0/values.yaml", 150),
+        ],
+        "dockerfile": [
+            (ARTIFACT_FIXTURES / name).read_bytes()
+            for name in (
+                "Dockerfile.postgis",
+                "Dockerfile.installs",
+                "Dockerfile.multistage",
+                "Dockerfile.args",
+                "Containerfile",
+            )
         ],
         "walk": [
             b"psycopg==3.3.9\nflask==3.1.0\n",
@@ -288,6 +304,7 @@ def mutate(choose: RandomChooser, reader: str, seeds: list[bytes], others: list[
         "spdx-tag-value": mutate_tag_value,
         "yaml-config": mutate_yaml,
         "yaml-artifact": mutate_yaml,
+        "dockerfile": mutate_dockerfile,
     }[reader]
     roll = choose.rng.random()
     if roll < 0.55:
@@ -348,6 +365,8 @@ def check_one(data: bytes, policy: Policy | None, reader: str = "") -> ReadResul
         return check_config(data)
     if reader == "yaml-artifact":
         return check_artifact(data, policy)
+    if reader == "dockerfile":
+        return check_dockerfile(data, policy)
     if reader == "walk":
         return check_walk(data, policy)
     try:
@@ -425,6 +444,27 @@ def check_artifact(data: bytes, policy: Policy | None) -> ReadResult | None:
             except Exception as exc:
                 raise Failure(f"the gate raised {type(exc).__name__} on {fmt}") from exc
     return accepted
+
+
+def check_dockerfile(data: bytes, policy: Policy | None) -> ReadResult | None:
+    """The bytes through the Dockerfile reader; only InputError may leave it."""
+    try:
+        result = read_artifact(dockerfile.FORMAT, Path(NAME), data)
+    except InputError as exc:
+        if exc.problem.path != NAME:
+            raise Failure(f"InputError names {exc.problem.path!r}, not {NAME!r}") from exc
+        return None
+    except Exception as exc:
+        raise Failure(f"dockerfile raised {type(exc).__name__}") from exc
+    problems = invalid(result, NAME)
+    if problems:
+        raise Failure(f"invalid ReadResult: {problems}")
+    if policy is not None:
+        try:
+            text_report.render(RunResult([result], evaluate_results([result], policy)))
+        except Exception as exc:
+            raise Failure(f"the gate raised {type(exc).__name__} on a Dockerfile") from exc
+    return result
 
 
 class _Alarm(Exception):

@@ -659,3 +659,72 @@ def invalid(result: Any, name: str) -> str | None:
         if type(note.message) is not str:
             return f"note message {note.message!r}"
     return None
+
+
+# --------------------------------------------------------------------------- Dockerfiles
+# (Both campaigns' Dockerfile target: the FROM reader and the RUN-script reader.)
+
+#: Lines that matter to the Dockerfile reader: instructions, shell syntax it must
+#: follow or refuse (quotes, substitutions, heredocs, functions), variables.
+DOCKERFILE_LINES = (
+    "FROM docker.io/library/postgres:18-trixie@sha256:" + "0" * 64,
+    "FROM alpine:3.20 AS build",
+    "FROM build",
+    "FROM ${BASE:-debian}:${TAG}",
+    "ARG PG_MAJOR=16",
+    "ARG TAG",
+    "ENV POSTGIS_MAJOR 3",
+    'ENV A=1 B="two words" C=${A:-x}',
+    'LABEL org.opencontainers.image.licenses="GPL-2.0-or-later" org.opencontainers.image.title=x',
+    "LABEL org.opencontainers.image.licenses",
+    "RUN apt-get update && apt-get install -y --no-install-recommends \\",
+    "    postgresql-$PG_MAJOR-postgis-$POSTGIS_MAJOR=$POSTGIS_VERSION \\",
+    "RUN set -eux; apk add --no-cache --virtual .deps gcc postgis=3.4.2-r0 'x>1'",
+    "RUN dnf install -y postgis34_16 @group ./local.rpm && microdnf install -y x-1.2-3",
+    'RUN ["sh", "-c", "pip install \\"psycopg[binary]==3.2.1\\" -r req.txt"]',
+    'RUN ["apt-get", "install", "-y", "$NOT_EXPANDED"]',
+    "RUN [not json",
+    "RUN python3 -m pip install --index-url x flask==3.0 git+ssh://x/y.git",
+    "RUN uv pip install --system 'requests>=2' && npm i -g @scope/pkg@1.2.3 pnpm@^9",
+    "RUN apt-get install -y $(cat /pkgs) `echo y` \"$(printf '%s)' a)\" ${X:-",
+    "RUN <<EOF",
+    "EOF",
+    "RUN f() { apt-get install -y x; }; f",
+    'RUN eval "$CMD" || . ./script.sh',
+    'RUN if [ -n "$X" ]; then apt-get install -y a 2>&1 >/dev/null; fi | tee log &',
+    "RUN --mount=type=cache,target=/root/.cache pip install 'unbalanced",
+    'RUN echo "unbalanced \\',
+    "RUN apt-get install -y 'ünï' $'\\x00' pkg=${V:?required}",
+    "COPY --from=build /a /b",
+    "# escape=`",
+)
+
+
+def mutate_dockerfile(choose: Chooser, data: bytes) -> bytes:
+    """Line edits of a Dockerfile: instruction lines inserted, repeated, cut, joined, swapped."""
+    lines = data.decode("utf-8", "surrogateescape").split("\n")
+    for _ in range(choose.integer(1, 6)):
+        if not lines:
+            lines = [""]
+        op = choose.pick(_YAML_OPS)
+        index = choose.integer(0, len(lines) - 1)
+        if op == "line":
+            lines.insert(index, choose.pick(DOCKERFILE_LINES))
+        elif op == "duplicate":
+            lines[index:index] = [lines[index]] * choose.integer(1, 3)
+        elif op == "delete":
+            del lines[index]
+        elif op == "indent":
+            lines[index] = lines[index] + choose.pick((" \\", "\\", " && \\", ";", " `"))
+        elif op == "value":
+            lines[index] += " " + choose.text().replace("\n", " ")
+        elif op == "swap":
+            other = choose.integer(0, len(lines) - 1)
+            lines[index], lines[other] = lines[other], lines[index]
+        else:
+            del lines[index:]
+    text = "\n".join(lines)
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")

@@ -30,6 +30,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
 
+from checker.artifacts import dockerfile
 from checker.cli import main as cli_main
 from checker.errors import EXIT_INPUT, InputError
 from checker.evaluation import Evaluator
@@ -52,6 +53,7 @@ from tests.fuzzing import (
     invalid,
     license_finder_seed,
     mutate_bytes,
+    mutate_dockerfile,
     mutate_json,
     mutate_tag_value,
     mutate_xml,
@@ -315,6 +317,33 @@ def test_seeds_are_read(policy: Policy) -> None:
         for label, data in group.items():
             result = assert_reads_or_refuses(data, policy)
             assert result is not None and result.components, label
+
+
+# --------------------------------------------------------------------------- Dockerfiles
+
+DOCKERFILE_SEEDS = ("Dockerfile.postgis", "Dockerfile.installs", "Dockerfile.args", "Containerfile")
+
+
+@st.composite
+def dockerfile_mutants(draw: st.DrawFn) -> bytes:
+    name = draw(st.sampled_from(DOCKERFILE_SEEDS))
+    seed = (ROOT / "tests" / "data" / "artifacts" / name).read_bytes()
+    mutant = mutate_dockerfile(Drawn(draw), seed)
+    return mutate_bytes(Drawn(draw), mutant, [seed]) if draw(st.booleans()) else mutant
+
+
+@FUZZ
+@given(data=dockerfile_mutants())
+def test_dockerfile_mutations_read_or_refuse(data: bytes, policy: Policy) -> None:
+    """RUN scripts the reader cannot follow are notes; only an InputError naming the file leaves."""
+    try:
+        result = dockerfile.read(data, NAME)
+    except InputError as exc:
+        assert exc.problem.path == NAME, exc.problem
+        assert not CATCH_ALL.search(exc.problem.message), exc.problem
+        return
+    assert invalid(result, NAME) is None, invalid(result, NAME)
+    text_report.render(RunResult([result], evaluate_results([result], policy)))
 
 
 # --------------------------------------------------------------------------- hostile inputs

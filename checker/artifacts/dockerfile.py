@@ -16,20 +16,56 @@ read the way BuildKit reads it:
 * heredoc bodies (``RUN <<EOF ... EOF``) are skipped, so a ``FROM`` inside a
   script is not read as an instruction.
 
-Every image component has ``Origin(file, "line N")`` of its instruction. No
+``RUN`` lines add what they install (:mod:`checker.artifacts.shell_installs`
+reads the script): ``apt-get install postgresql-16-postgis-3`` on a
+digest-pinned official base still ships PostGIS, and the gate must see it.
+Each package is a component with its purl and the pinned version where the
+script gives one (``pkg=1.2-3``, ``pkg==1.2``, ``name@1.2``): OS packages
+(kind ``os-package``) as ``pkg:deb/<distro>/...``, ``pkg:apk/alpine/...``
+and ``pkg:rpm/<vendor>/...``, pip and npm packages (kind ``library``) as
+``pkg:pypi/...`` and ``pkg:npm/...``. The distribution comes from the
+stage's base image where its name says it (``ubuntu``, a Ubuntu codename in
+the tag; ``fedora``, ``rockylinux``, ``almalinux``, ``centos``, ``ubi``,
+``amazonlinux``, ``oraclelinux``; ``wolfi``); a Debian package on any other
+base is ``pkg:deb/debian/...`` (the official images are Debian unless they
+are Alpine), an RPM on an unrecognised base has no vendor namespace. The
+script sees the stage's ``ENV`` and ``ARG`` values, as the build does: a
+global ``ARG`` only where the stage declares it again. ``ENV`` and build
+arguments carry over to a stage built ``FROM`` an earlier one.
+
+``LABEL org.opencontainers.image.licenses`` of the final stage (or a stage
+it is built from) is the declared license of the image the Dockerfile
+builds: a subject component of kind ``image`` (named by the
+``org.opencontainers.image.title`` label, else the file), judged like any
+other declared license.
+
+Every component has ``Origin(file, "line N")`` of its instruction. No
 ``FROM`` at all is an :class:`~checker.errors.InputError`: the file is not a
 Dockerfile.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+import shlex
+from dataclasses import dataclass, field
 
+from packageurl import PackageURL
+
+from checker.artifacts.shell_installs import Install, read_script
 from checker.errors import InputError
 from checker.images import image_component, interpolate, parse_image, unresolved_message
 from checker.inputs import decode_text, only_input_errors
-from checker.model import Origin, ReadResult
+from checker.model import (
+    Component,
+    EvidenceForm,
+    ImageRef,
+    Kind,
+    LicenseEvidence,
+    Origin,
+    ReadResult,
+)
 from checker.readers import Source
 from checker.readers.notes import Notes
 
@@ -139,6 +175,107 @@ def _arg_pairs(rest: str) -> list[tuple[str, str | None]]:
     return pairs
 
 
+#: The OCI label an image's own license is declared in, and the ones naming it.
+LICENSE_LABEL = "org.opencontainers.image.licenses"
+_TITLE_LABEL = "org.opencontainers.image.title"
+_VERSION_LABEL = "org.opencontainers.image.version"
+
+_UBUNTU_CODENAMES = ("xenial", "bionic", "focal", "jammy", "noble", "oracular", "plucky")
+#: The last part of an RPM-based base image's repository -> the purl vendor namespace.
+_RPM_VENDORS = (
+    ("fedora", "fedora"),
+    ("centos", "centos"),
+    ("rockylinux", "rocky"),
+    ("rocky", "rocky"),
+    ("almalinux", "almalinux"),
+    ("ubi", "redhat"),
+    ("rhel", "redhat"),
+    ("amazonlinux", "amzn"),
+    ("oraclelinux", "oracle"),
+)
+
+
+@dataclass(slots=True)
+class _Stage:
+    """What a build stage has so far: its name, variables, labels and base distribution."""
+
+    name: str = ""
+    #: ``ENV`` and in-stage ``ARG`` values a ``RUN`` script sees.
+    variables: dict[str, str | None] = field(default_factory=dict)
+    #: label key -> (value, line).
+    labels: dict[str, tuple[str, int]] = field(default_factory=dict)
+    base: ImageRef | None = None
+
+
+def _distro(base: ImageRef | None, ecosystem: str) -> str | None:
+    """The purl namespace of an OS package installed on ``base``."""
+    repository = base.repository.lower() if base is not None else ""
+    last = repository.rsplit("/", 1)[-1]
+    tag = (base.tag or "").lower() if base is not None else ""
+    if ecosystem == "deb":
+        if "ubuntu" in last or any(code in tag for code in _UBUNTU_CODENAMES):
+            return "ubuntu"
+        return "debian"
+    if ecosystem == "apk":
+        return "wolfi" if "wolfi" in repository or "chainguard" in repository else "alpine"
+    for prefix, vendor in _RPM_VENDORS:
+        if last.startswith(prefix):
+            return vendor
+    return None
+
+
+def _label_pairs(rest: str) -> list[tuple[str, str]]:
+    """``LABEL a=1 "b.c"="two words"`` (or the old ``LABEL key value``) as pairs."""
+    tokens = re.findall(r"(?:[^\s\"']+|\"(?:[^\"\\]|\\.)*\"|'[^']*')+", rest)
+    if tokens and "=" not in tokens[0]:
+        key, _, value = rest.partition(" ")
+        return [(_unquote(key), _unquote(value.strip()))]
+    pairs: list[tuple[str, str]] = []
+    for token in tokens:
+        key, eq, value = token.partition("=")
+        if eq:
+            pairs.append((_unquote(key), _unquote(value)))
+    return pairs
+
+
+def _env_pairs(rest: str) -> list[tuple[str, str]]:
+    """``ENV A=1 B="x y"`` (or the old ``ENV KEY value``) as pairs."""
+    tokens = re.findall(r"(?:[^\s\"']+|\"(?:[^\"\\]|\\.)*\"|'[^']*')+", rest)
+    if tokens and "=" not in tokens[0]:
+        key, _, value = rest.partition(" ")
+        return [(key, value.strip())] if _ARG_NAME.fullmatch(key) else []
+    pairs: list[tuple[str, str]] = []
+    for token in tokens:
+        key, eq, value = token.partition("=")
+        if eq and _ARG_NAME.fullmatch(key):
+            pairs.append((key, _unquote(value)))
+    return pairs
+
+
+def _run_script(rest: str) -> str | None:
+    """The shell script of a ``RUN``'s arguments (its ``--mount`` and other flags dropped).
+
+    The exec form ``RUN ["sh", "-c", "script"]`` gives its script; any other
+    exec form runs without a shell, so its words are quoted as they are (no
+    expansion happens). None when the JSON is not a list of strings.
+    """
+    while rest.startswith("--"):
+        _, _, rest = rest.partition(" ")
+        rest = rest.lstrip()
+    if not rest.startswith("["):
+        return rest
+    try:
+        argv = json.loads(rest)
+    except ValueError:
+        return rest  # not JSON: Docker runs it with the shell, as written
+    if not isinstance(argv, list) or not all(isinstance(a, str) for a in argv):
+        return None
+    shells = ("sh", "bash", "ash", "dash", "/bin/sh", "/bin/bash", "/bin/ash", "/bin/dash")
+    if len(argv) >= 3 and argv[0] in shells and argv[1] in ("-c", "-ec", "-exc", "-eux", "-xc"):
+        return str(argv[2])
+    return shlex.join(argv)
+
+
 class _Reader:
     def __init__(self, path: str) -> None:
         self.path = path
@@ -151,6 +288,7 @@ class _Reader:
         global_args: dict[str, str | None] = {}
         stage_args: dict[str, str | None] = {}
         stages: list[str] = []
+        built: list[_Stage] = []
         seen_from = False
         for instruction in found:
             keyword = instruction.keyword
@@ -159,20 +297,42 @@ class _Reader:
                 for name, value in _arg_pairs(instruction.rest):
                     if value is not None:
                         value, _ = interpolate(value, {**global_args, **scope})
+                    elif seen_from:
+                        value = global_args.get(name)  # a global ARG declared again
                     scope[name] = value
+                    if seen_from:
+                        built[-1].variables[name] = value
             elif keyword == "FROM":
                 seen_from = True
                 stage_args = {}
-                self.from_(instruction, global_args, stages)
-            elif keyword == "COPY" and seen_from:
+                built.append(self.from_(instruction, global_args, stages, built))
+            elif not seen_from:
+                continue
+            elif keyword == "COPY":
                 self.copy_from(instruction, {**global_args, **stage_args}, stages)
+            elif keyword == "ENV":
+                stage = built[-1]
+                for name, value in _env_pairs(instruction.rest):
+                    stage.variables[name], _ = interpolate(value, stage.variables)
+            elif keyword == "LABEL":
+                stage = built[-1]
+                for key, value in _label_pairs(instruction.rest):
+                    expanded, _ = interpolate(value, stage.variables)
+                    stage.labels[key] = (expanded, instruction.line)
+            elif keyword == "RUN":
+                self.run(instruction, built[-1])
         if not seen_from:
             raise InputError(self.path, "line 1", "has no FROM instruction; not a Dockerfile")
+        self.subject(built[-1])
         return self.result
 
     def from_(
-        self, instruction: Instruction, args: dict[str, str | None], stages: list[str]
-    ) -> None:
+        self,
+        instruction: Instruction,
+        args: dict[str, str | None],
+        stages: list[str],
+        built: list[_Stage],
+    ) -> _Stage:
         tokens = instruction.rest.split()
         words = [t for t in tokens if not t.startswith("--")]
         stage = ""
@@ -181,11 +341,87 @@ class _Reader:
         if not words:
             self.notes.warn(f"line {instruction.line}", "FROM without an image; skipped")
             stages.append(stage)
-            return
+            return _Stage(stage)
         reference = words[0]
         resolved, missing = interpolate(reference, args)
+        parent = next((s for s in reversed(built) if s.name and s.name == resolved.lower()), None)
         self.image(instruction.line, "FROM", reference, resolved, missing, stages)
         stages.append(stage)
+        if parent is not None:  # a stage built on an earlier one inherits what it set
+            return _Stage(stage, dict(parent.variables), dict(parent.labels), parent.base)
+        return _Stage(stage, base=None if missing else parse_image(resolved))
+
+    def run(self, instruction: Instruction, stage: _Stage) -> None:
+        """The packages a ``RUN`` installs, as components of this Dockerfile."""
+        location = f"line {instruction.line}"
+        script = _run_script(instruction.rest)
+        if script is None:
+            self.notes.warn(location, "RUN in exec form is not a list of strings; not read")
+            return
+        installed = read_script(script, stage.variables)
+        for note in installed.notes:
+            self.notes.warn(location, f"RUN {note}")
+        for install in installed.installs:
+            component = self.package(install, stage, Origin(self.path, location))
+            if component is None:
+                self.notes.warn(
+                    location,
+                    f"RUN installs {install.written!r}, which is not a valid "
+                    f"{install.ecosystem} package name; not checked",
+                )
+                continue
+            if install.unresolved:
+                names = ", ".join(install.unresolved)
+                self.notes.warn(
+                    location,
+                    f"RUN installs {install.written!r}, which uses {names} with no value in "
+                    "this Dockerfile (set by the base image or --build-arg); checked by the "
+                    "name as written",
+                )
+            self.result.components.append(component)
+
+    def package(self, install: Install, stage: _Stage, origin: Origin) -> Component | None:
+        ecosystem = install.ecosystem
+        namespace: str | None = None
+        name = install.name
+        if ecosystem in ("deb", "apk", "rpm"):
+            namespace = _distro(stage.base, ecosystem)
+        elif ecosystem == "npm" and name.startswith("@") and "/" in name:
+            namespace, name = name.split("/", 1)
+        try:
+            purl = PackageURL(
+                type=ecosystem, namespace=namespace, name=name, version=install.version
+            ).to_string()
+        except ValueError:
+            return None
+        library = ecosystem in ("pypi", "npm")
+        return Component(
+            name=install.name,
+            origin=origin,
+            version=install.version,
+            purl=purl,
+            kind=Kind.LIBRARY if library else Kind.OS_PACKAGE,
+        )
+
+    def subject(self, final: _Stage) -> None:
+        """The image this Dockerfile builds, when it declares its license."""
+        declared = final.labels.get(LICENSE_LABEL)
+        if declared is None or not declared[0].strip():
+            return
+        text, line = declared
+        title = final.labels.get(_TITLE_LABEL, ("", 0))[0].strip()
+        version = final.labels.get(_VERSION_LABEL, ("", 0))[0].strip()
+        origin = Origin(self.path, f"line {line}")
+        self.result.components.append(
+            Component(
+                name=title or self.path,
+                origin=origin,
+                version=version or None,
+                kind=Kind.IMAGE,
+                is_subject=True,
+                licenses=[LicenseEvidence(text.strip(), origin, EvidenceForm.EXPRESSION)],
+            )
+        )
 
     def copy_from(
         self, instruction: Instruction, args: dict[str, str | None], stages: list[str]
