@@ -64,7 +64,7 @@ def _evaluate(
     evidence_file: EvidenceFile | None,
 ) -> tuple[list[Finding], int]:
     """The findings, and the number of distinct components they were drawn from."""
-    evaluator = Evaluator(policy, evidence.for_run(results, evidence_file))
+    evaluator = Evaluator(policy, evidence.for_run(results, evidence_file, policy.knowledge))
     findings: list[Finding] = []
     with gc_paused():
         groups = identity.group(results)

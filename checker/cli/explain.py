@@ -69,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
             "(try a name, name@version, purl or image reference)"
         )
         return EXIT_INPUT if errors else EXIT_USAGE
-    evaluator = Evaluator(policy, evidence.for_run(results, run_evidence(args, policy)))
+    chain = evidence.for_run(results, run_evidence(args, policy), policy.knowledge)
+    evaluator = Evaluator(policy, chain)
     failed = False
     for same, judged in _releases(results, matches):
         for component in judged:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from checker.adr_folder import adr_folder
 from checker.cli import build_parser
-from checker.docs import adrs, decisions, licensecategories, vexpage
+from checker.docs import adrs, decisions, imagespage, licensecategories, vexpage
 from checker.docs.clireference import render_cli
 from checker.docs.rulereference import render_rules
 from checker.errors import Problem
@@ -114,6 +114,8 @@ def render_directive(name: str, data: SiteData, page_uri: str) -> str | None:
         return licensecategories.render_scopes(data.policy)
     if name == "license-free-text":
         return licensecategories.render_free_text(data.policy)
+    if name == "image-knowledge":
+        return imagespage.render_images(data.policy)
     if name == "vex-register":
         return vexpage.render_register(data.vex, link_for)
     if name == "adr-index":

@@ -16,7 +16,9 @@ Precedence (highest first):
 3. ``evidence-file``: the registry license metadata ``rune-policy evidence
    resolve`` recorded for a lock entry's release, read offline
    (:mod:`checker.evidence.evidence_file`);
-4. ``decision-table``: the license a decision-table row records for the
+4. ``knowledge-base``: the license ``policy/images.yaml`` records for an
+   image's release (:mod:`checker.evidence.knowledge`);
+5. ``decision-table``: the license a decision-table row records for the
    component (evidence form ``policy``, so it cannot contradict itself).
 
 A source may also implement :class:`Advising`: it then reports a problem
@@ -39,6 +41,7 @@ from checker.model import Component, LicenseEvidence, ReadResult
 if TYPE_CHECKING:
     from checker.evidence.evidence_file import EvidenceFile
     from checker.policy import Decision
+    from checker.policy.knowledge import KnowledgeBase
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,23 +147,32 @@ class Evidence:
         return resolution
 
 
-def _sources(evidence_file: EvidenceFile | None = None) -> tuple[SourceFactory, ...]:
+def _sources(
+    evidence_file: EvidenceFile | None = None, knowledge: KnowledgeBase | None = None
+) -> tuple[SourceFactory, ...]:
     """The registry of evidence sources, highest precedence first (imported lazily)."""
     from checker.evidence.decision_table import DecisionTable
     from checker.evidence.evidence_file import EvidenceFileSource
+    from checker.evidence.knowledge import KnowledgeSource
     from checker.evidence.run_inputs import RunInputs
 
     return (
         RunInputs,
         lambda results: EvidenceFileSource(results, evidence_file),
+        lambda _results: KnowledgeSource(knowledge),
         lambda _results: DecisionTable(),
     )
 
 
-def for_run(results: Sequence[ReadResult], evidence_file: EvidenceFile | None = None) -> Evidence:
+def for_run(
+    results: Sequence[ReadResult],
+    evidence_file: EvidenceFile | None = None,
+    knowledge: KnowledgeBase | None = None,
+) -> Evidence:
     """The evidence chain for a run over ``results``, in the documented precedence.
 
     ``evidence_file``: the registry evidence ``rune-policy evidence resolve``
-    wrote, read offline (None: no registry evidence).
+    wrote, read offline (None: no registry evidence); ``knowledge``: the
+    policy's ``images.yaml`` (None: none).
     """
-    return Evidence([make(results) for make in _sources(evidence_file)])
+    return Evidence([make(results) for make in _sources(evidence_file, knowledge)])

@@ -26,6 +26,8 @@ from checker.licenses import Normalizer
 from checker.matching import Matcher, MatchIndex, PurlIdentity
 from checker.model import Component, Severity
 from checker.policy.decisions import Decision, DecisionKind, DecisionTable, read_decisions
+from checker.policy.knowledge import FILE_NAME as KNOWLEDGE_FILE
+from checker.policy.knowledge import KnowledgeBase, read_knowledge
 from checker.policy.license_policy import LicensePolicy, read_license_policy
 from checker.policy.reading import read_policy_file
 
@@ -69,6 +71,8 @@ class Policy:
     directory: Path
     adr_files: dict[str, Path] = field(default_factory=dict)
     unpinned_image: Severity = Severity.WARNING
+    #: What images are and their license history (``images.yaml``; absent: empty).
+    knowledge: KnowledgeBase = field(default_factory=KnowledgeBase)
     _rows: MatchIndex = field(init=False, repr=False)
     _stack: MatchIndex = field(init=False, repr=False)
     _identity: MatchIndex = field(init=False, repr=False)
@@ -118,6 +122,8 @@ def _problem_order(problem: Problem) -> tuple[str, int]:
 def load_policy(directory: Path, adr_dir: Path | None = None) -> Policy:
     """Load and validate ``licenses.yaml`` and ``dependencies.yaml`` from ``directory``.
 
+    ``images.yaml`` (:mod:`checker.policy.knowledge`) is read too when it exists.
+
     Raises :class:`PolicyError` listing every problem found in both files.
     """
     problems: list[Problem] = []
@@ -145,6 +151,12 @@ def load_policy(directory: Path, adr_dir: Path | None = None) -> Policy:
         normalizer = license_policy.normalizer if license_policy else Normalizer([])
         table = read_decisions(dep_doc, normalizer, set(adrs) if adrs else None)
         problems.extend(table.problems)
+    knowledge = KnowledgeBase()
+    if (directory / KNOWLEDGE_FILE).exists() and license_policy is not None:
+        kb_doc = read_policy_file(directory / KNOWLEDGE_FILE, problems)
+        if kb_doc is not None:
+            knowledge, kb_problems = read_knowledge(kb_doc, license_policy.normalizer)
+            problems.extend(kb_problems)
     if problems or license_policy is None:
         problems.sort(key=_problem_order)
         count = len(problems)
@@ -153,4 +165,6 @@ def load_policy(directory: Path, adr_dir: Path | None = None) -> Policy:
             "fix them and run again",
             problems,
         )
-    return Policy(table.rows, table.stack, license_policy, directory, adrs, table.unpinned_image)
+    return Policy(
+        table.rows, table.stack, license_policy, directory, adrs, table.unpinned_image, knowledge
+    )

@@ -253,7 +253,13 @@ def test_the_file_ranks_after_the_run_and_before_the_decision_table(tmp_path: Pa
     loaded = evidence_file(tmp_path, MIT)
     results = read_all([path]).results
     chain = evidence.for_run(results, loaded)
-    assert [s.name for s in chain.sources] == ["run", "evidence-file", "decision-table"]
+    # The image knowledge base (policy/images.yaml) sits between the file and the table.
+    assert [s.name for s in chain.sources] == [
+        "run",
+        "evidence-file",
+        "knowledge-base",
+        "decision-table",
+    ]
     [component] = results[0].components
     resolution = chain.resolve(component, None)
     assert [name for name, _ in resolution.asked] == ["run", "evidence-file"]
