@@ -120,6 +120,13 @@ def test_a_reader_browses_and_searches_the_site(served: str) -> None:
             if entries == 0:
                 assert "No exception is in force" in page.inner_text("article")
 
+            # the image knowledge base: one row per license span, from policy/images.yaml
+            page.goto(f"{served}/compliance/images.html")
+            spans = sum(len(p.licenses) for p in policy.knowledge.projects)
+            assert spans and page.locator("article table tbody tr").count() == spans
+            images = page.inner_text("article table")
+            assert "SSPL-1.0" in images and "docker.io/library/mongo" in images
+
             page.goto(f"{served}/architecture/index.html")
             index = page.inner_text("article")
             for adr in adrs.records:
