@@ -44,11 +44,8 @@ APACHE = installed_metadata("requests")
 
 @pytest.fixture
 def registry() -> Iterator[RegistryServer]:
-    server = RegistryServer().start()
-    try:
+    with RegistryServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -14,11 +14,8 @@ from tests.registry.server import RegistryServer
 
 @pytest.fixture
 def registry() -> Iterator[RegistryServer]:
-    server = RegistryServer().start()
-    try:
+    with RegistryServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

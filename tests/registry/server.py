@@ -132,6 +132,12 @@ class RegistryServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+    def __enter__(self) -> RegistryServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]

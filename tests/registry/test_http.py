@@ -153,11 +153,8 @@ def tls_registry(tmp_path: Path) -> Iterator[tuple[RegistryServer, str]]:
     if shutil.which("openssl") is None:
         pytest.skip("the openssl command is needed to make a test certificate")
     cert, key = self_signed(tmp_path)
-    server = RegistryServer(certificate=(cert, key)).start()
-    try:
+    with RegistryServer(certificate=(cert, key)) as server:
         yield server, cert
-    finally:
-        server.stop()
 
 
 def test_tls_is_verified_against_the_ca_bundle_pip_cert_names(
