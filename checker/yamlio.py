@@ -14,6 +14,7 @@ once and exits 2.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -156,6 +157,23 @@ class Collector:
             return value
         self.add(key, f"{what} must be a list, found {describe(value)}")
         return []
+
+    def records(
+        self, value: Any, key: Key, what: str, item: str, allowed: tuple[str, ...]
+    ) -> Iterator[tuple[Key, dict[str, Any]]]:
+        """Each mapping of the list ``value`` (at ``key``), with its own key.
+
+        The walk every list-of-rules section makes: a list that is not one, an
+        item that is not a mapping (``item`` names what it should be) and keys
+        outside ``allowed`` are recorded, and only the mappings are yielded.
+        """
+        for i, row in enumerate(self.sequence(value, key, what)):
+            here: Key = (*key, i)
+            mapping = self.mapping(row, here, item)
+            if mapping is None:
+                continue
+            self.unknown_keys(mapping, allowed, here)
+            yield here, mapping
 
     def string(self, mapping: dict[str, Any], name: str, key: Key, *, required: bool) -> str | None:
         value = mapping.get(name)

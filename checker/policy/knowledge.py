@@ -170,13 +170,12 @@ def read_knowledge(doc: Located, normalizer: Normalizer) -> tuple[KnowledgeBase,
         c.add((), "missing key 'projects' (the list of projects and their license history)")
     projects: list[Project] = []
     seen: dict[str, int] = {}
-    for i, item in enumerate(c.sequence(data.get("projects"), ("projects",), "'projects'")):
-        key: Key = ("projects", i)
-        entry = c.mapping(item, key, "a project")
-        if entry is not None:
-            project = _project(c, entry, key, normalizer, seen)
-            if project is not None:
-                projects.append(project)
+    for key, entry in c.records(
+        data.get("projects"), ("projects",), "'projects'", "a project", _PROJECT_KEYS
+    ):
+        project = _project(c, entry, key, normalizer, seen)
+        if project is not None:
+            projects.append(project)
     by_image = {p.lower(): proj for proj in projects for p in proj.images if "*" not in p}
     return KnowledgeBase(tuple(projects), doc.path, by_image), c.problems
 
@@ -185,7 +184,6 @@ def _project(
     c: PolicyReader, entry: dict[str, Any], key: Key, normalizer: Normalizer, seen: dict[str, int]
 ) -> Project | None:
     """One project, or None when a required part is missing or wrong (``seen``: image -> line)."""
-    c.unknown_keys(entry, _PROJECT_KEYS, key)
     name = c.string(entry, "project", key, required=True)
     images: list[str] = []
     if "images" not in entry:

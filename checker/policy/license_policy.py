@@ -114,12 +114,10 @@ def read_license_policy(doc: Located) -> LicensePolicyRead:
         return out
 
     denied: list[DenyRule] = []
-    for i, row in enumerate(c.sequence(data.get("denied"), ("denied",), "'denied'")):
-        key: Key = ("denied", i)
-        rule = c.mapping(row, key, "a denied rule")
-        if rule is None:
-            continue
-        c.unknown_keys(rule, ("licenses", "reason", "except_kinds"), key)
+    denied_keys = ("licenses", "reason", "except_kinds")
+    for key, rule in c.records(
+        data.get("denied"), ("denied",), "'denied'", "a denied rule", denied_keys
+    ):
         reason = c.string(rule, "reason", key, required=True) or ""
         ids = patterns(rule.get("licenses"), (*key, "licenses"), "'licenses'")
         if not ids:
@@ -132,21 +130,13 @@ def read_license_policy(doc: Located) -> LicensePolicyRead:
             DenyRule(tuple(ids), " ".join(reason.split()), frozenset(kinds), doc.line(key))
         )
     normalize: list[NormalizationRule] = []
-    for i, row in enumerate(c.sequence(data.get("normalize"), ("normalize",), "'normalize'")):
-        key = ("normalize", i)
-        rule = c.mapping(row, key, "a normalization rule")
-        if rule is None:
-            continue
-        c.unknown_keys(rule, ("names", "spdx", "ambiguous"), key)
+    normalize_keys = ("names", "spdx", "ambiguous")
+    for key, rule in c.records(
+        data.get("normalize"), ("normalize",), "'normalize'", "a normalization rule", normalize_keys
+    ):
         names = patterns(rule.get("names"), (*key, "names"), "'names'")
         spdx = c.string(rule, "spdx", key, required=True)
-        ambiguous = rule.get("ambiguous", False)
-        if not isinstance(ambiguous, bool):
-            c.add(
-                (*key, "ambiguous"),
-                f"'ambiguous' must be true or false, found {describe(ambiguous)}",
-            )
-            ambiguous = True
+        ambiguous = _ambiguous(c, rule, key)
         if spdx and names:
             normalize.append(NormalizationRule(tuple(names), spdx, ambiguous, doc.line(key)))
     # Targets must themselves be SPDX: check with an empty table so a rule
@@ -176,14 +166,13 @@ def read_license_policy(doc: Located) -> LicensePolicyRead:
                 )
             seen_names.setdefault(folded, rule_n.line)
     allowed_with: list[AllowedWith] = []
-    for i, row in enumerate(
-        c.sequence(data.get("allowed_with"), ("allowed_with",), "'allowed_with'")
+    for key, rule in c.records(
+        data.get("allowed_with"),
+        ("allowed_with",),
+        "'allowed_with'",
+        "an allowed_with rule",
+        ("expression", "reason"),
     ):
-        key = ("allowed_with", i)
-        rule = c.mapping(row, key, "an allowed_with rule")
-        if rule is None:
-            continue
-        c.unknown_keys(rule, ("expression", "reason"), key)
         expression = c.string(rule, "expression", key, required=True)
         reason = c.string(rule, "reason", key, required=True) or ""
         if expression:
@@ -271,12 +260,10 @@ def _ambiguous(c: PolicyReader, rule: dict[str, Any], key: Key) -> bool:
 
 def _phrases(c: PolicyReader, data: dict[str, Any], plain: Normalizer) -> list[PhraseRule]:
     out: list[PhraseRule] = []
-    for i, row in enumerate(c.sequence(data.get("phrases"), ("phrases",), "'phrases'")):
-        key: Key = ("phrases", i)
-        rule = c.mapping(row, key, "a phrase rule")
-        if rule is None:
-            continue
-        c.unknown_keys(rule, ("pattern", "spdx", "ambiguous"), key)
+    allowed = ("pattern", "spdx", "ambiguous")
+    for key, rule in c.records(
+        data.get("phrases"), ("phrases",), "'phrases'", "a phrase rule", allowed
+    ):
         pattern = _pattern(c, rule.get("pattern"), (*key, "pattern"), whole=True)
         spdx = c.string(rule, "spdx", key, required=True)
         ambiguous = _ambiguous(c, rule, key)
@@ -293,12 +280,10 @@ def _phrases(c: PolicyReader, data: dict[str, Any], plain: Normalizer) -> list[P
 
 def _filler(c: PolicyReader, data: dict[str, Any]) -> list[FillerRule]:
     out: list[FillerRule] = []
-    for i, row in enumerate(c.sequence(data.get("filler"), ("filler",), "'filler'")):
-        key: Key = ("filler", i)
-        rule = c.mapping(row, key, "a filler rule")
-        if rule is None:
-            continue
-        c.unknown_keys(rule, ("pattern", "choice"), key)
+    allowed = ("pattern", "choice")
+    for key, rule in c.records(
+        data.get("filler"), ("filler",), "'filler'", "a filler rule", allowed
+    ):
         pattern = _pattern(c, rule.get("pattern"), (*key, "pattern"), whole=False)
         choice = rule.get("choice", False)
         if not isinstance(choice, bool):
@@ -312,12 +297,10 @@ def _filler(c: PolicyReader, data: dict[str, Any]) -> list[FillerRule]:
 def _mentions(c: PolicyReader, data: dict[str, Any], plain: Normalizer) -> list[MentionRule]:
     out: list[MentionRule] = []
     judged: dict[str, tuple[str, int]] = {}
-    for i, row in enumerate(c.sequence(data.get("mentions"), ("mentions",), "'mentions'")):
-        key: Key = ("mentions", i)
-        rule = c.mapping(row, key, "a mention rule")
-        if rule is None:
-            continue
-        c.unknown_keys(rule, ("pattern", "family", "judged_as"), key)
+    allowed = ("pattern", "family", "judged_as")
+    for key, rule in c.records(
+        data.get("mentions"), ("mentions",), "'mentions'", "a mention rule", allowed
+    ):
         pattern = _pattern(c, rule.get("pattern"), (*key, "pattern"), whole=False)
         family = c.string(rule, "family", key, required=True)
         judged_as = c.string(rule, "judged_as", key, required=True)
@@ -405,13 +388,14 @@ def _denied_categories(
     c: PolicyReader, data: dict[str, Any], categories: _Categories
 ) -> list[CategoryRule]:
     out: list[CategoryRule] = []
-    rows = c.sequence(data.get("denied_categories"), ("denied_categories",), "'denied_categories'")
-    for i, row in enumerate(rows):
-        key: Key = ("denied_categories", i)
-        rule = c.mapping(row, key, "a denied_categories rule")
-        if rule is None:
-            continue
-        c.unknown_keys(rule, ("categories", "reason", "except_kinds"), key)
+    section = "denied_categories"
+    for key, rule in c.records(
+        data.get(section),
+        (section,),
+        f"'{section}'",
+        "a denied_categories rule",
+        ("categories", "reason", "except_kinds"),
+    ):
         reason = c.string(rule, "reason", key, required=True) or ""
         names = [n for n, _ in categories.names(rule.get("categories"), (*key, "categories"))]
         if not rule.get("categories"):
