@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -436,37 +436,50 @@ YAML_LINES = (
 _YAML_OPS = ("line", "line", "duplicate", "delete", "indent", "value", "swap", "truncate")
 
 
-def mutate_yaml(choose: Chooser, data: bytes) -> bytes:
-    """Line edits: anchors, aliases and bombs, tags, duplicated keys, odd indentation."""
+def _mutate_lines(
+    choose: Chooser, data: bytes, edit: Callable[[str, list[str], int], None]
+) -> bytes:
+    """1 to 6 line edits: repeat, delete, swap or cut lines; ``edit`` does the
+    format's own ``line`` (insert), ``indent`` and ``value`` operations."""
     lines = data.decode("utf-8", "surrogateescape").split("\n")
     for _ in range(choose.integer(1, 6)):
         if not lines:
             lines = [""]
         op = choose.pick(_YAML_OPS)
         index = choose.integer(0, len(lines) - 1)
-        if op == "line":
-            indent = " " * choose.pick((0, 0, 2, 4, 1))
-            lines.insert(index, indent + choose.pick(YAML_LINES))
-        elif op == "duplicate":
+        if op == "duplicate":
             lines[index:index] = [lines[index]] * choose.integer(1, 3)
         elif op == "delete":
             del lines[index]
-        elif op == "indent":
-            lines[index] = " " * choose.integer(0, 9) + lines[index].lstrip(" ")
-        elif op == "value":
-            key, colon, _ = lines[index].partition(":")
-            value = choose.text().replace("\n", " ")
-            lines[index] = f"{key}{colon} {value}" if colon else value
         elif op == "swap":
             other = choose.integer(0, len(lines) - 1)
             lines[index], lines[other] = lines[other], lines[index]
-        else:
+        elif op == "truncate":
             del lines[index:]
+        else:
+            edit(op, lines, index)
     text = "\n".join(lines)
     try:
         return text.encode("utf-8", "surrogateescape")  # the seed's own undecodable bytes
     except UnicodeEncodeError:  # a lone surrogate from choose.text(): as invalid UTF-8
         return text.encode("utf-8", "surrogatepass")
+
+
+def mutate_yaml(choose: Chooser, data: bytes) -> bytes:
+    """Line edits: anchors, aliases and bombs, tags, duplicated keys, odd indentation."""
+
+    def edit(op: str, lines: list[str], index: int) -> None:
+        if op == "line":
+            indent = " " * choose.pick((0, 0, 2, 4, 1))
+            lines.insert(index, indent + choose.pick(YAML_LINES))
+        elif op == "indent":
+            lines[index] = " " * choose.integer(0, 9) + lines[index].lstrip(" ")
+        else:  # value
+            key, colon, _ = lines[index].partition(":")
+            value = choose.text().replace("\n", " ")
+            lines[index] = f"{key}{colon} {value}" if colon else value
+
+    return _mutate_lines(choose, data, edit)
 
 
 #: Names a tree entry may have: inputs, folders the walk treats specially, odd bytes.
@@ -702,29 +715,13 @@ DOCKERFILE_LINES = (
 
 def mutate_dockerfile(choose: Chooser, data: bytes) -> bytes:
     """Line edits of a Dockerfile: instruction lines inserted, repeated, cut, joined, swapped."""
-    lines = data.decode("utf-8", "surrogateescape").split("\n")
-    for _ in range(choose.integer(1, 6)):
-        if not lines:
-            lines = [""]
-        op = choose.pick(_YAML_OPS)
-        index = choose.integer(0, len(lines) - 1)
+
+    def edit(op: str, lines: list[str], index: int) -> None:
         if op == "line":
             lines.insert(index, choose.pick(DOCKERFILE_LINES))
-        elif op == "duplicate":
-            lines[index:index] = [lines[index]] * choose.integer(1, 3)
-        elif op == "delete":
-            del lines[index]
         elif op == "indent":
             lines[index] = lines[index] + choose.pick((" \\", "\\", " && \\", ";", " `"))
-        elif op == "value":
+        else:  # value
             lines[index] += " " + choose.text().replace("\n", " ")
-        elif op == "swap":
-            other = choose.integer(0, len(lines) - 1)
-            lines[index], lines[other] = lines[other], lines[index]
-        else:
-            del lines[index:]
-    text = "\n".join(lines)
-    try:
-        return text.encode("utf-8", "surrogateescape")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass")
+
+    return _mutate_lines(choose, data, edit)
