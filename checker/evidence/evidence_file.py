@@ -36,7 +36,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -731,20 +730,6 @@ def component_key(component: Component) -> ReleaseKey | None:
     return release_key(ecosystem, full, version)
 
 
-@lru_cache(maxsize=4096)
-def is_spdx_expression(text: str) -> bool:
-    """Whether ``text`` is an SPDX expression of known ids (PEP 639 matches them case-blind)."""
-    from checker.licenses import _LICENSING
-
-    if len(text) > _MAX_NAME or "\n" in text:
-        return False
-    try:
-        info = _LICENSING.validate(text, strict=True)
-    except Exception:  # license-expression raises odd types on odd input
-        return False
-    return not info.errors and info.normalized_expression is not None
-
-
 def record_licenses(record: PackageRecord, origin: Origin) -> list[LicenseEvidence]:
     """The one coherent set of statements a record makes, best field first (PEP 639).
 
@@ -754,6 +739,8 @@ def record_licenses(record: PackageRecord, origin: Origin) -> list[LicenseEviden
     ``License`` as a name, unless it is a pasted license body. npm's
     ``license`` is an SPDX expression by npm's own rule.
     """
+    from checker.licenses import is_spdx_expression  # loads license-expression: only here
+
     fields = record.fields
     if fields.license_expression:
         return [LicenseEvidence(fields.license_expression, origin, EvidenceForm.EXPRESSION)]
