@@ -24,16 +24,15 @@ that repeat are reported once, listing every place the release appears.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Hashable, Sequence
 from urllib.parse import unquote
 
 from checker.model import Component, Kind, Origin, ReadResult
 from checker.readers import carries_licenses
+from checker.sbom.piplicenses import normalize_pypi_name
 
 #: The format name of the installed-environment reader (ranked below SBOMs).
 _ENVIRONMENT = "environment"
-_PEP503 = re.compile(r"[-_.]+")
 
 
 def _purl_identity(purl: str) -> tuple[str, ...]:
@@ -61,7 +60,7 @@ def _purl_identity(purl: str) -> tuple[str, ...]:
     if kind == "pypi":
         path = path.lower()
         if "_" in path or "." in path or "--" in path:
-            path = _PEP503.sub("-", path)
+            path = normalize_pypi_name(path)
     return kind, path, version
 
 
